@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// `npm run kernel`: register the course's tslab kernel into <project>/.jupyter and print how to use it.
+import { registerKernel, jupyterDataDir } from "./jupyter.mjs";
+
+const { file, name } = registerKernel();
+console.log(`Registered kernel "${name}" at ${file}`);
+console.log(`Use it with JUPYTER_PATH=${jupyterDataDir} (npm start sets this for you).`);

@@ -1,0 +1,12 @@
+/**
+ * lora-expressive-power: the constructions, bounds and experiments of
+ * Zeng & Lee, "The Expressive Power of Low-Rank Adaptation" (ICLR 2024).
+ *
+ * Exact engine (float64): linalg, models, theory, construct. Training engine (tfjs): tf, experiments.
+ * Notebook helpers: viz. Course settings: profile.
+ */
+export * from "./errors";
+export * from "./profile";
+export * from "./linalg/random";
+export * from "./tf/backend";
+export * from "./viz";

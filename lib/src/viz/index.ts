@@ -1,0 +1,5 @@
+export * from "./display";
+export * from "./chart";
+export * from "./table";
+export * from "./specs";
+export * from "./progress";
