@@ -1,0 +1,132 @@
+/**
+ * Theorem 3 construction (ReLU FNN, PAPER.md §2), block by block over a consecutive partition:
+ * 1. weights: Lemma 1 inside block P_i with target W̄_i;
+ * 2. linearise: every layer of the block but the last gets bias c_l·1 making its pre-activations
+ *    non-negative (ReLU = identity) — `calibrate`: c = −2·min(0, min pre-activation) on sample
+ *    inputs (reference); `bound`: c_l = maxRowNorm(Ŵ_l)·s_{l−1} from sup‖x‖ ≤ ρ (rigorous);
+ * 3. align: `b̂_{l₂} = b̄_i − Σ_{l<l₂} (Ŵ_{l₂}···Ŵ_{l+1}) b̂_l`, so the block computes σ(W̄_i z + b̄_i).
+ */
+import type { Matrix } from "ml-matrix";
+import { ConfigError } from "../errors";
+import { stream } from "../linalg/random";
+import { addColumn, assertFinite, matVec, maxRowNorm, minEntry, product, relu, spectralNorm, vectorNorm } from "../linalg/matrix";
+import { sigma } from "../linalg/svd";
+import { layerRanks } from "../models/init";
+import { mergeFNN } from "../models/merge";
+import { gaussianInputs } from "../models/sample";
+import type { Adapter, FNN, FNNAdaptation } from "../models/types";
+import { fnnThreshold, resolvePartition } from "../theory/fnn";
+import type { Partition } from "../theory/partition";
+import { lemma1Construct } from "./lemma1";
+
+/** How the linearising biases are chosen (step 2). */
+export type BiasMode = { mode: "calibrate"; inputs: Matrix } | { mode: "bound"; rho: number };
+
+export interface FNNConstructionOptions {
+  /** Uniform LoRA rank, or one rank per frozen layer. */
+  rank: number | readonly number[];
+  /** Consecutive partition (0-based layer indices); default uniform. */
+  partition?: Partition;
+  /** Default: calibrate on 256 N(0, I) inputs from `stream(0, "calibration")`. */
+  bias?: BiasMode;
+}
+
+export interface FNNConstruction {
+  adaptation: FNNAdaptation;
+  adapted: FNN;
+  diagnostics: {
+    partition: Partition;
+    discrepancyRanks: number[];
+    /** Theorem 3: `max_i ⌈rank(E_i)/|P_i|⌉`. */
+    threshold: number;
+    /** Theorem 5: `σ_{budget_i+1}(E_i)`, the spectral error of each block's weight product. */
+    blockErrors: number[];
+    /** Linearising constant c_l per layer (0 on the last layer of a block, null when biases are off). */
+    biasConstants: Array<number | null>;
+    /** Whether the inner ReLUs were linearised (false for a bias-free ReLU model with blocks longer than 1). */
+    linearised: boolean;
+    /** Exactness predicted by the theory: rank at/above threshold and linearised. */
+    exactExpected: boolean;
+  };
+}
+
+/** Theorem 3: LoRA adapters + re-tuned biases making the frozen FNN compute the target (exact at the threshold). */
+export function constructFNN(frozen: FNN, target: FNN, opts: FNNConstructionOptions): FNNConstruction {
+  const P = resolvePartition(frozen, target, opts.partition);
+  const D = frozen.width;
+  const ranks = layerRanks(opts.rank, frozen.layers.length, D);
+  const useBias = frozen.bias || target.bias;
+  const relu_ = frozen.activation === "relu";
+  const bias: BiasMode = opts.bias ?? { mode: "calibrate", inputs: gaussianInputs(stream(0, "calibration"), D, 256) };
+  if (bias.mode === "bound" && !(bias.rho >= 0 && Number.isFinite(bias.rho))) throw new ConfigError(`input bound ρ = ${bias.rho} must be a finite number ≥ 0`);
+  const adapters: Adapter[] = [];
+  const biases: number[][] = [];
+  const biasConstants: Array<number | null> = [];
+  const blockErrors: number[] = [];
+  let z = bias.mode === "calibrate" ? bias.inputs : null; // calibration trajectory
+  let rho = bias.mode === "bound" ? bias.rho : 0; // bound on ‖z‖ entering the block
+  P.forEach((block, i) => {
+    const Wbar = target.layers[i];
+    const c = lemma1Construct(block.map((l) => frozen.layers[l].W), Wbar.W, block.map((l) => ranks[l]), {
+      layers: block.map((l) => `frozen layer ${l + 1}`),
+      context: `block ${i + 1}`,
+    });
+    adapters.push(...c.adapters);
+    blockErrors.push(c.optimalError);
+    const W = c.adapted;
+    const b: number[][] = [];
+    let s = rho;
+    for (let k = 0; k < W.length - 1; k++) {
+      let ck = 0;
+      if (useBias && relu_) {
+        if (z) {
+          const u = W[k].mmul(z);
+          ck = -2 * Math.min(0, minEntry(u));
+          z = addColumn(u, new Array<number>(D).fill(ck));
+        } else {
+          ck = maxRowNorm(W[k]) * s;
+          s = spectralNorm(W[k]) * s + ck * Math.sqrt(D);
+        }
+      }
+      b.push(new Array<number>(D).fill(ck));
+      biasConstants.push(useBias ? ck : null);
+    }
+    // align: b̂_{l₂} = b̄_i − Σ_{l<l₂} (Ŵ_{l₂}···Ŵ_{l+1}) b̂_l
+    const last = Wbar.b.slice();
+    for (let k = 0; k < W.length - 1; k++) {
+      const shifted = matVec(product(W.slice(k + 1)), b[k]);
+      for (let r = 0; r < D; r++) last[r] -= shifted[r];
+    }
+    b.push(last);
+    biasConstants.push(useBias ? 0 : null);
+    assertFinite(last, `aligned bias of block ${i + 1}`);
+    biases.push(...b);
+    if (z) {
+      const pre = addColumn(W[W.length - 1].mmul(z), last);
+      z = relu_ ? relu(pre) : pre;
+    }
+    rho = spectralNorm(Wbar.W) * rho + vectorNorm(Wbar.b);
+  });
+  const adaptation: FNNAdaptation = { adapters, biases: useBias ? biases : null };
+  const th = fnnThreshold(frozen, target, P);
+  const linearised = !relu_ || useBias || P.every((b) => b.length === 1);
+  const atThreshold = P.every((block, i) => block.reduce((acc, l) => acc + ranks[l], 0) >= th.discrepancyRanks[i]);
+  return {
+    adaptation,
+    adapted: mergeFNN(frozen, adaptation),
+    diagnostics: {
+      partition: P,
+      discrepancyRanks: th.discrepancyRanks,
+      threshold: th.threshold,
+      blockErrors,
+      biasConstants,
+      linearised,
+      exactExpected: linearised && atThreshold,
+    },
+  };
+}
+
+/** Theorem 5's quantity for one block: `σ_{R|P_i|+1}(E_i)`. */
+export function blockError(E: Matrix, budget: number): number {
+  return sigma(E, budget + 1);
+}

@@ -1,0 +1,54 @@
+/** Losses as the reference computes them (`nn.MSELoss`: mean over every output entry). */
+import type { Matrix } from "ml-matrix";
+import { ShapeError } from "../errors";
+import { frobeniusNorm, relativeError } from "../linalg/matrix";
+
+/** Mean squared error over all entries of `Y − Ŷ`. */
+export function mse(Y: Matrix, Yhat: Matrix): number {
+  if (Y.rows !== Yhat.rows || Y.columns !== Yhat.columns) {
+    throw new ShapeError(`mse of ${Y.rows}×${Y.columns} and ${Yhat.rows}×${Yhat.columns}: shapes differ`);
+  }
+  let s = 0;
+  for (let i = 0; i < Y.rows; i++) for (let j = 0; j < Y.columns; j++) s += (Y.get(i, j) - Yhat.get(i, j)) ** 2;
+  return s / (Y.rows * Y.columns);
+}
+
+/** Mean squared error over a batch of matrices (Transformer outputs). */
+export function mseBatch(Ys: readonly Matrix[], Yhats: readonly Matrix[]): number {
+  if (Ys.length !== Yhats.length) throw new ShapeError(`mse of ${Ys.length} and ${Yhats.length} outputs: counts differ`);
+  let s = 0;
+  let n = 0;
+  Ys.forEach((Y, k) => {
+    s += mse(Y, Yhats[k]) * Y.rows * Y.columns;
+    n += Y.rows * Y.columns;
+  });
+  return n === 0 ? 0 : s / n;
+}
+
+/** `‖F − F̄‖_F / ‖F̄‖_F` stacked over a batch of outputs. */
+export function relativeErrorBatch(Fs: readonly Matrix[], Fbars: readonly Matrix[]): number {
+  if (Fs.length !== Fbars.length) throw new ShapeError(`relative error of ${Fs.length} and ${Fbars.length} outputs`);
+  let num = 0;
+  let den = 0;
+  Fs.forEach((F, k) => {
+    const e = relativeError(F, Fbars[k]) * (frobeniusNorm(Fbars[k]) || 1);
+    num += e * e;
+    den += frobeniusNorm(Fbars[k]) ** 2;
+  });
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
+
+/** Fraction of columns whose argmax agrees (multi-class accuracy over the D outputs). */
+export function argmaxAgreement(Y: Matrix, Yhat: Matrix): number {
+  let agree = 0;
+  for (let j = 0; j < Y.columns; j++) {
+    let a = 0;
+    let b = 0;
+    for (let i = 1; i < Y.rows; i++) {
+      if (Y.get(i, j) > Y.get(a, j)) a = i;
+      if (Yhat.get(i, j) > Yhat.get(b, j)) b = i;
+    }
+    if (a === b) agree++;
+  }
+  return Y.columns === 0 ? 1 : agree / Y.columns;
+}
