@@ -3,3 +3,4 @@ export * from "./chart";
 export * from "./table";
 export * from "./specs";
 export * from "./progress";
+export * from "./checks";
