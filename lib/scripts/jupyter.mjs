@@ -72,10 +72,11 @@ function which(cmd) {
 }
 
 /**
- * A python that can run nbclient (to execute notebooks through the kernel protocol):
- * Debian's /usr/bin/python3 first, then the python behind `jupyter` on PATH, then `python3`.
+ * Pythons to look for Jupyter in: `LORA_PYTHON` alone when set (e.g. a virtualenv's python),
+ * else Debian's /usr/bin/python3, the python behind `jupyter` on PATH, then `python3`.
  */
-export function findNotebookPython() {
+function pythonCandidates() {
+  if (process.env.LORA_PYTHON) return [process.env.LORA_PYTHON];
   const candidates = ["/usr/bin/python3"];
   const jupyter = which("jupyter");
   if (jupyter) {
@@ -83,7 +84,15 @@ export function findNotebookPython() {
     if (py) candidates.push(py);
   }
   candidates.push("python3");
-  for (const py of candidates) {
+  return candidates;
+}
+
+/**
+ * A python that can run nbclient (to execute notebooks through the kernel protocol):
+ * Debian's /usr/bin/python3 first, then the python behind `jupyter` on PATH, then `python3`.
+ */
+export function findNotebookPython() {
+  for (const py of pythonCandidates()) {
     if (works(py, ["-c", "import nbclient, nbformat"])) return py;
   }
   return null;
@@ -91,8 +100,8 @@ export function findNotebookPython() {
 
 /** How to start a notebook UI: JupyterLab if installed, else the classic notebook. */
 export function findNotebookApp() {
-  const jupyter = which("jupyter");
-  const pythons = ["/usr/bin/python3", ...(jupyter ? [shebangPython(jupyter)] : []), "python3"].filter(Boolean);
+  const jupyter = process.env.LORA_PYTHON ? null : which("jupyter");
+  const pythons = pythonCandidates();
   for (const py of pythons) {
     if (works(py, ["-c", "import jupyterlab"])) return { name: "JupyterLab", cmd: py, args: ["-m", "jupyterlab"] };
   }
