@@ -60,7 +60,11 @@ export function checkRank(rank: number, width: number, what = "rank"): void {
 
 /** Per-layer ranks from a uniform rank or a list (length must equal the number of layers). */
 export function layerRanks(rank: number | readonly number[], layers: number, width: number): number[] {
-  const ranks = typeof rank === "number" ? new Array<number>(layers).fill(rank) : [...rank];
+  if (typeof rank === "number") {
+    checkRank(rank, width);
+    return new Array<number>(layers).fill(rank);
+  }
+  const ranks = [...rank];
   if (ranks.length !== layers) {
     throw new RankError(`got ${ranks.length} per-layer ranks for ${layers} layers: give one rank per layer`);
   }
