@@ -4,3 +4,4 @@ export * from "./table";
 export * from "./specs";
 export * from "./progress";
 export * from "./checks";
+export * from "./frame";
