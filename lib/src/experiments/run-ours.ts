@@ -1,0 +1,88 @@
+/**
+ * `--method ours`: the paper's constructions in float64, evaluated on n_test N(0, I) inputs
+ * (`test_loss`) and the same inputs scaled by 5 (`test_shift_loss`), MSE as `nn.MSELoss`.
+ * Streams: models "target"/"frozen", calibration "calibration" (batch_size inputs, as the
+ * reference calibrates biases on one batch), test "test". Pretrained frozen models need the
+ * training engine: register it with `registerPretrainer`.
+ */
+import type { Matrix } from "ml-matrix";
+import { ConfigError } from "../errors";
+import { constructFNN } from "../construct/fnn";
+import { constructTransformer } from "../construct/transformer";
+import { relativeError } from "../linalg/matrix";
+import { stream } from "../linalg/random";
+import { forwardFNN, forwardTransformer } from "../models/forward";
+import { argmaxAgreement, mse, mseBatch, relativeErrorBatch } from "../models/metrics";
+import { gaussianInputs, scaled, transformerInputs } from "../models/sample";
+import { makeFNNPair, makeTransformerPair } from "../models/targets";
+import type { FNN, Transformer } from "../models/types";
+import type { ExperimentConfig, ExperimentResult } from "./config";
+
+/** Replaces the frozen model by a pretrained one (training engine hook). */
+export type Pretrainer = <M extends FNN | Transformer>(config: ExperimentConfig, frozen: M, target: M) => Promise<M>;
+
+let pretrainer: Pretrainer | null = null;
+
+/** Hook for the training engine: `--pretrained 1` with `--method ours` calls it. */
+export function registerPretrainer(fn: Pretrainer | null): void {
+  pretrainer = fn;
+}
+
+async function maybePretrain<M extends FNN | Transformer>(config: ExperimentConfig, frozen: M, target: M): Promise<M> {
+  if (!config.pretrained) return frozen;
+  if (!pretrainer) throw new ConfigError("--pretrained 1 needs the training engine: not yet available");
+  return pretrainer(config, frozen, target);
+}
+
+/** The construction run for one configuration. */
+export async function runOurs(config: ExperimentConfig): Promise<ExperimentResult> {
+  return config.exp === "fnn" ? runOursFNN(config) : runOursTransformer(config);
+}
+
+async function runOursFNN(c: ExperimentConfig): Promise<ExperimentResult> {
+  const pair = makeFNNPair({
+    width: c.width,
+    targetDepth: c.target_depth,
+    frozenDepth: c.frozen_depth,
+    activation: c.activation,
+    bias: c.use_bias === 1,
+    seed: c.seed,
+    initMode: c.init_mode,
+  });
+  const frozen = await maybePretrain(c, pair.frozen, pair.target);
+  const calibration = gaussianInputs(stream(c.seed, "calibration"), c.width, c.batch_size);
+  const built = constructFNN(frozen, pair.target, { rank: c.rank, bias: { mode: "calibrate", inputs: calibration } });
+  const X = gaussianInputs(stream(c.seed, "test"), c.width, c.n_test);
+  const evalOn = (inputs: Matrix) => {
+    const Y = forwardFNN(pair.target, inputs);
+    const Yhat = forwardFNN(built.adapted, inputs);
+    return { loss: mse(Y, Yhat), rel: relativeError(Yhat, Y), acc: argmaxAgreement(Y, Yhat) };
+  };
+  const test = evalOn(X);
+  const shift = evalOn(scaled(X, 5));
+  return {
+    test_loss: test.loss,
+    test_shift_loss: shift.loss,
+    ...(c.task === "classification" ? { accuracy: test.acc, shift_accuracy: shift.acc } : {}),
+    diagnostics: { ...built.diagnostics, relative_error: test.rel, shift_relative_error: shift.rel },
+  };
+}
+
+async function runOursTransformer(c: ExperimentConfig): Promise<ExperimentResult> {
+  const pair = makeTransformerPair({ width: c.width, depth: c.target_depth, heads: c.n_head, seed: c.seed });
+  const frozen = await maybePretrain(c, pair.frozen, pair.target);
+  const built = constructTransformer(frozen, pair.target, c.rank);
+  const Xs = transformerInputs(stream(c.seed, "test"), c.width, c.seq_length, c.n_test);
+  const evalOn = (inputs: Matrix[]) => {
+    const Y = forwardTransformer(pair.target, inputs);
+    const Yhat = forwardTransformer(built.adapted, inputs);
+    return { loss: mseBatch(Y, Yhat), rel: relativeErrorBatch(Yhat, Y) };
+  };
+  const test = evalOn(Xs);
+  const shift = evalOn(Xs.map((X) => scaled(X, 5)));
+  return {
+    test_loss: test.loss,
+    test_shift_loss: shift.loss,
+    diagnostics: { ...built.diagnostics, relative_error: test.rel, shift_relative_error: shift.rel },
+  };
+}
