@@ -1,0 +1,351 @@
+/**
+ * FNN trainers on the batched engine: LoRA by gradient (`sgd`), final-layers tuning (`flt`),
+ * pretraining of the frozen model, and K models at once (`trainFNNBatch`).
+ */
+import { ConfigError, DepthError } from "../errors";
+import { stream } from "../linalg/random";
+import { initAdapters, layerRanks } from "../models/init";
+import type { FNN, FNNAdaptation } from "../models/types";
+import { checkOptimiserSettings } from "./adam";
+import { tf } from "./backend";
+import { fillGaussianRows } from "./data";
+import { FNNEngine, type FNNLayerPlan, type FNNMember } from "./fnn-engine";
+import { runLoop, type LoopResult } from "./loop";
+import { resolveSettings, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
+import { halvesMatrix, taskAccuracy, taskLoss } from "./task";
+
+/** Row weights `[n, 2]` (mean over training rows, mean over validation rows) and gradient mask `[1, n, 1]`. */
+function rowTensors(nTr: number, nVal: number): { rowWeights: tf.Tensor2D; gradMask: tf.Tensor3D } {
+  const n = nTr + nVal;
+  const w = new Float32Array(n * 2);
+  const g = new Float32Array(n);
+  for (let j = 0; j < nTr; j++) {
+    w[j * 2] = 1 / nTr;
+    g[j] = 1 / nTr;
+  }
+  for (let j = nTr; j < n; j++) w[j * 2 + 1] = 1 / nVal;
+  return { rowWeights: tf.tensor2d(w, [n, 2]), gradMask: tf.tensor3d(g, [1, n, 1]) };
+}
+
+/**
+ * Data and evaluation for K FNNs: per model, streams `train` (fresh batch each step, or a fixed
+ * `n_train` set used full-batch), `validation` (fixed) from its seed. Models with the same seed
+ * share the draws (drawn once, copied).
+ */
+class FNNStepper {
+  readonly K: number;
+  readonly owner: Int32Array;
+  private readonly nTr: number;
+  private readonly nVal: number;
+  private readonly D: number;
+  private readonly bufVal: Float32Array;
+  private readonly bufTrain: Float32Array;
+  private readonly trainStreams: Map<number, ReturnType<typeof stream>>;
+  private readonly firstOfSeed: number[];
+  private readonly fixed: { withVal: [tf.Tensor3D, tf.Tensor3D]; trainOnly: [tf.Tensor3D, tf.Tensor3D] } | null;
+  private readonly rowsVal: { rowWeights: tf.Tensor2D; gradMask: tf.Tensor3D };
+  private readonly rowsTrain: { rowWeights: tf.Tensor2D; gradMask: tf.Tensor3D };
+
+  constructor(readonly engine: FNNEngine, readonly seeds: number[], s: ResolvedSettings) {
+    this.K = engine.K;
+    this.owner = engine.owner;
+    this.D = engine.D;
+    this.nTr = s.nTrain ?? s.batchSize;
+    this.nVal = s.nVal;
+    const { K, D, nTr, nVal } = this;
+    const n = nTr + nVal;
+    this.bufVal = new Float32Array(K * n * D);
+    this.bufTrain = new Float32Array(K * nTr * D);
+    this.firstOfSeed = seeds.map((sd) => seeds.indexOf(sd));
+    this.trainStreams = new Map(seeds.map((sd) => [sd, stream(sd, "train")]));
+    for (let k = 0; k < K; k++) {
+      if (this.firstOfSeed[k] !== k) continue;
+      fillGaussianRows(stream(seeds[k], "validation"), this.bufVal, (k * n + nTr) * D, nVal, D);
+    }
+    this.copyShared(this.bufVal, n, nTr, nVal);
+    this.rowsVal = rowTensors(nTr, nVal);
+    this.rowsTrain = rowTensors(nTr, 0);
+    if (s.nTrain !== null) {
+      this.fillTrain();
+      const Xv = tf.tensor3d(this.bufVal, [K, n, D]);
+      const Xt = tf.tensor3d(this.bufTrain, [K, nTr, D]);
+      this.fixed = { withVal: [Xv, engine.targetForward(Xv)], trainOnly: [Xt, engine.targetForward(Xt)] };
+    } else this.fixed = null;
+  }
+
+  private copyShared(buf: Float32Array, n: number, from: number, count: number): void {
+    const D = this.D;
+    for (let k = 0; k < this.K; k++) {
+      const f = this.firstOfSeed[k];
+      if (f !== k) buf.copyWithin((k * n + from) * D, (f * n + from) * D, (f * n + from + count) * D);
+    }
+  }
+
+  /** Draws the next training batch of every model into both buffers. */
+  private fillTrain(): void {
+    const { K, D, nTr, nVal } = this;
+    const n = nTr + nVal;
+    for (let k = 0; k < K; k++) {
+      if (this.firstOfSeed[k] !== k) continue;
+      fillGaussianRows(this.trainStreams.get(this.seeds[k])!, this.bufTrain, k * nTr * D, nTr, D);
+    }
+    this.copyShared(this.bufTrain, nTr, 0, nTr);
+    for (let k = 0; k < K; k++) this.bufVal.set(this.bufTrain.subarray(k * nTr * D, (k + 1) * nTr * D), k * n * D);
+  }
+
+  evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
+    const { K, D, nTr, nVal } = this;
+    const rows = withVal ? this.rowsVal : this.rowsTrain;
+    if (this.fixed !== null) {
+      const [X, Y] = withVal ? this.fixed.withVal : this.fixed.trainOnly;
+      return this.engine.lossAndGrad(theta, X, Y, nTr, rows.rowWeights, rows.gradMask);
+    }
+    if (trainBatch) this.fillTrain();
+    const X = withVal ? tf.tensor3d(this.bufVal, [K, nTr + nVal, D]) : tf.tensor3d(this.bufTrain, [K, nTr, D]);
+    try {
+      return this.engine.lossAndGrad(theta, X, null, nTr, rows.rowWeights, rows.gradMask);
+    } finally {
+      X.dispose();
+    }
+  }
+
+  dispose(): void {
+    tf.dispose([this.rowsVal.rowWeights, this.rowsVal.gradMask, this.rowsTrain.rowWeights, this.rowsTrain.gradMask]);
+    if (this.fixed) tf.dispose([...this.fixed.withVal, ...this.fixed.trainOnly]);
+  }
+}
+
+/** Test metrics of K trained models: `nTest` inputs from stream `test`, and the same inputs ×5. */
+function testMetrics(engine: FNNEngine, theta: Float32Array, seeds: number[], s: ResolvedSettings): Array<{ loss: number; shift: number; acc: number | null; shiftAcc: number | null }> {
+  const { K, D } = engine;
+  const n = s.nTest;
+  const buf = new Float32Array(K * n * D);
+  seeds.forEach((sd, k) => fillGaussianRows(stream(sd, "test"), buf, k * n * D, n, D));
+  const halves = s.task === "binary" ? halvesMatrix(D) : null;
+  const result = (scale: number): Array<{ loss: number; acc: number | null }> => {
+    const out: Array<{ loss: number; acc: number | null }> = [];
+    tf.tidy(() => {
+      const X = tf.mul(tf.tensor3d(buf, [K, n, D]), scale) as tf.Tensor3D;
+      const pred = engine.forward(theta, X);
+      const Y = engine.targetForward(X);
+      for (let k = 0; k < K; k++) {
+        const p = tf.reshape(tf.slice(pred, [k, 0, 0], [1, n, D]), [n, D]) as tf.Tensor2D;
+        const y = tf.reshape(tf.slice(Y, [k, 0, 0], [1, n, D]), [n, D]) as tf.Tensor2D;
+        const loss = taskLoss(p, y, s.task, halves).dataSync()[0];
+        const acc = s.task === "regression" ? null : taskAccuracy(p, y, s.task, halves).dataSync()[0];
+        out.push({ loss, acc });
+      }
+    });
+    return out;
+  };
+  const a = result(1);
+  const b = result(5);
+  halves?.dispose();
+  return a.map((r, k) => ({ loss: r.loss, shift: b[k].loss, acc: r.acc, shiftAcc: b[k].acc }));
+}
+
+/** One batched run: engine + loop + test metrics; per model outcome and trained records. */
+function runFNN(
+  members: FNNMember[],
+  plan: FNNLayerPlan[],
+  seeds: number[],
+  lrs: number[],
+  wds: number[],
+  s: ResolvedSettings,
+  onProgress?: (step: number, trainLoss: number[], valLoss: number[], stepsPerSec: number) => void,
+  progressEvery?: number,
+): Array<FNNTrained> {
+  lrs.forEach((lr, k) => checkOptimiserSettings(lr, wds[k]));
+  const engine = new FNNEngine(members, plan, s.task);
+  const stepper = new FNNStepper(engine, seeds, s);
+  try {
+    const theta = new Float32Array(engine.theta);
+    const lr = new Float32Array(theta.length);
+    const wd = new Float32Array(theta.length);
+    for (let i = 0; i < theta.length; i++) {
+      lr[i] = lrs[engine.owner[i]];
+      wd[i] = wds[engine.owner[i]];
+    }
+    const res: LoopResult = runLoop(stepper, theta, { steps: s.steps, lr, weightDecay: wd, valEvery: s.valEvery, bestEpoch: s.bestEpoch, onProgress, progressEvery });
+    const tests = testMetrics(engine, res.theta, seeds, s);
+    const recs = engine.records(res.theta);
+    return members.map((_, k) => ({
+      trainLoss: res.trainLoss[k],
+      valLoss: res.valLoss[k],
+      valSteps: res.valSteps,
+      bestStep: res.chosenStep[k],
+      valLossAtBest: res.chosenValLoss[k],
+      testLoss: tests[k].loss,
+      testShiftLoss: tests[k].shift,
+      testAccuracy: tests[k].acc,
+      testShiftAccuracy: tests[k].shiftAcc,
+      steps: res.steps,
+      seconds: res.seconds,
+      stepsPerSec: res.steps / Math.max(res.seconds, 1e-9),
+      model: recs[k].model,
+      adaptation: recs[k].adaptation,
+    }));
+  } finally {
+    stepper.dispose();
+    engine.dispose();
+  }
+}
+
+/** A trained FNN: curves, test metrics, and the records (`model` carries trained full weights/biases). */
+export interface FNNTrained extends TrainOutcome {
+  model: FNN;
+  /** LoRA adapters (and re-tuned biases) for `sgd`; null for final-layers tuning. */
+  adaptation: FNNAdaptation | null;
+}
+
+/** Per-layer ranks `rank + l·rankStep` (l = 0..L−1) clipped to [1, D]: negative steps DEcrease ranks. */
+export function rankSchedule(rank: number, rankStep: number, layers: number, width: number): number[] {
+  if (!Number.isInteger(rankStep)) throw new ConfigError(`rank_step ${rankStep} must be an integer`);
+  return Array.from({ length: layers }, (_, l) => Math.min(width, Math.max(1, rank + l * rankStep)));
+}
+
+export interface LoRAOptions {
+  /** Uniform rank or one rank per layer. */
+  rank: number | readonly number[];
+  /** Std of the B initialisation (`--std`), default 0.25. A starts at 0. */
+  std?: number;
+  /** Train the biases too (`--tune_bias`, default true; only when the model has biases). */
+  tuneBias?: boolean;
+}
+
+function adapterInit(frozen: FNN, rank: number | readonly number[], std: number, seed: number): FNNAdaptation {
+  return initAdapters(frozen, layerRanks(rank, frozen.layers.length, frozen.width), std, stream(seed, "adapters"));
+}
+
+/**
+ * LoRA by gradient (the reference's `sgd`): adapters `A = 0`, `B ~ N(0, std²)` on every layer
+ * (stream `adapters`), biases trained when `tuneBias` and the model has biases; Adam; fresh batches.
+ */
+export function trainFNNLoRA(frozen: FNN, target: FNN, opts: LoRAOptions & TrainSettings): FNNTrained {
+  const s = resolveSettings(opts);
+  const tuneBias = (opts.tuneBias ?? true) && frozen.bias;
+  const plan = frozen.layers.map((): FNNLayerPlan => ({ weight: "lora", bias: tuneBias }));
+  const member: FNNMember = { frozen, target, adaptation: adapterInit(frozen, opts.rank, opts.std ?? 0.25, s.seed) };
+  return runFNN([member], plan, [s.seed], [s.lr], [s.weightDecay], s, single(opts.onProgress), opts.progressEvery)[0];
+}
+
+function single(cb: TrainSettings["onProgress"]): ((step: number, t: number[], v: number[], sps: number) => void) | undefined {
+  return cb ? (step, t, v, sps) => cb(step, t[0], v[0], sps) : undefined;
+}
+
+/** Final-layers tuning (`flt`): weights and biases of the last `lastLayers` layers trained, the rest frozen. */
+export function trainFNNFinalLayers(frozen: FNN, target: FNN, opts: { lastLayers: number } & TrainSettings): FNNTrained {
+  const s = resolveSettings(opts);
+  const L = frozen.layers.length;
+  const k = opts.lastLayers;
+  if (!Number.isInteger(k) || k < 1 || k > L) throw new DepthError(`last_layers ${k} must be in 1..${L} (the frozen depth)`);
+  const plan = frozen.layers.map((_, l): FNNLayerPlan => (l >= L - k ? { weight: "full", bias: true } : { weight: "frozen", bias: false }));
+  return runFNN([{ frozen, target, adaptation: null }], plan, [s.seed], [s.lr], [s.weightDecay], s, single(opts.onProgress), opts.progressEvery)[0];
+}
+
+/** One model of a batched LoRA run. */
+export interface FNNBatchMember {
+  frozen: FNN;
+  target: FNN;
+  rank: number | readonly number[];
+  seed: number;
+  lr: number;
+  weightDecay?: number;
+}
+
+/**
+ * K LoRA runs in one batched computation (ranks padded to the largest with zero columns, which
+ * stay exactly zero). Each model's curves equal training it alone with `trainFNNLoRA` (same
+ * seeds), up to float32 rounding.
+ */
+export function trainFNNLoRABatch(
+  members: readonly FNNBatchMember[],
+  opts: Omit<TrainSettings, "lr" | "seed" | "weightDecay" | "onProgress"> & {
+    std?: number;
+    tuneBias?: boolean;
+    onProgress?: (step: number, trainLoss: number[], valLoss: number[], stepsPerSec: number) => void;
+  },
+): FNNTrained[] {
+  if (members.length === 0) throw new ConfigError("no models to train: give at least one");
+  const s = resolveSettings({ ...opts, onProgress: undefined, lr: members[0].lr, seed: members[0].seed });
+  const frozen0 = members[0].frozen;
+  const tuneBias = (opts.tuneBias ?? true) && frozen0.bias;
+  const plan = frozen0.layers.map((): FNNLayerPlan => ({ weight: "lora", bias: tuneBias }));
+  const ms: FNNMember[] = members.map((m) => ({ frozen: m.frozen, target: m.target, adaptation: adapterInit(m.frozen, m.rank, opts.std ?? 0.25, m.seed) }));
+  return runFNN(ms, plan, members.map((m) => m.seed), members.map((m) => m.lr), members.map((m) => m.weightDecay ?? 0), s, opts.onProgress, opts.progressEvery);
+}
+
+export interface PretrainOptions {
+  /** Step cap (`--pretrained_epochs`), default 1000. */
+  epochs?: number;
+  /** Adam learning rate (`--pretrained_lr`), default 1e-3. */
+  lr?: number;
+  /** Stop once the training loss is below initial/level (`--pretrained_level`), default 3. */
+  level?: number;
+  batchSize?: number;
+  seed: number;
+}
+
+export interface Pretrained<M> {
+  /** The pretrained frozen model. */
+  model: M;
+  /** Updates taken (the stopping step). */
+  steps: number;
+  initialLoss: number;
+  finalLoss: number;
+  /** Whether the level was reached before the cap. */
+  reachedLevel: boolean;
+}
+
+/** Stop rule of the reference: at step i ≥ 1, stop (before updating) once loss < loss_0/level. */
+export function pretrainStopRule(level: number): (step: number, loss: number[]) => boolean {
+  if (!(level > 0)) throw new ConfigError(`pretrained_level ${level} must be positive`);
+  let initial = NaN;
+  return (step, loss) => {
+    if (step === 0) {
+      initial = loss[0];
+      return false;
+    }
+    return loss[0] < initial / level;
+  };
+}
+
+/**
+ * Pretraining of the frozen FNN toward the target (all weights and biases, Adam, MSE, fresh
+ * batches from stream `pretrain`), stopping when the training loss falls below initial/level or
+ * at the step cap.
+ */
+export function pretrainFNN(frozen: FNN, target: FNN, opts: PretrainOptions): Pretrained<FNN> {
+  const epochs = opts.epochs ?? 1000;
+  const level = opts.level ?? 3;
+  const s = resolveSettings({ steps: epochs, lr: opts.lr ?? 1e-3, seed: opts.seed, batchSize: opts.batchSize, valEvery: 0, bestEpoch: false });
+  checkOptimiserSettings(s.lr, 0);
+  const plan = frozen.layers.map((): FNNLayerPlan => ({ weight: "full", bias: frozen.bias }));
+  const engine = new FNNEngine([{ frozen, target, adaptation: null }], plan, "regression");
+  const dataSeed = opts.seed;
+  const stepper = new FNNStepper(engine, [dataSeed], { ...s, nTrain: null });
+  try {
+    const theta = new Float32Array(engine.theta);
+    const stop = pretrainStopRule(level);
+    let reached = false;
+    const res = runLoop(stepper, theta, {
+      steps: epochs,
+      lr: new Float32Array(theta.length).fill(s.lr),
+      weightDecay: new Float32Array(theta.length),
+      valEvery: 0,
+      bestEpoch: false,
+      stopWhen: (t, l) => (reached = stop(t, l)),
+    });
+    const losses = res.trainLoss[0];
+    return {
+      model: engine.records(res.theta)[0].model,
+      steps: res.steps,
+      initialLoss: losses[0],
+      finalLoss: losses[losses.length - 1],
+      reachedLevel: reached,
+    };
+  } finally {
+    stepper.dispose();
+    engine.dispose();
+  }
+}

@@ -1,0 +1,95 @@
+/** Settings shared by the trainers (the reference's flags, with its defaults). */
+import { ConfigError } from "../errors";
+import type { Task } from "./task";
+
+export interface TrainSettings {
+  /** Adam steps (`--n_epochs`). */
+  steps: number;
+  /** Learning rate (`--lr`). */
+  lr: number;
+  /** L2 weight decay added to the gradient, PyTorch-style (`--weight_decay`), default 0. */
+  weightDecay?: number;
+  /** Training batch size (`--batch_size`), default 256. Ignored when `nTrain` is set (full batch). */
+  batchSize?: number;
+  /** Seed of the data streams `train`, `validation`, `test` (and `adapters` for the LoRA init). */
+  seed: number;
+  /** Validation set size, default 256. */
+  nVal?: number;
+  /** Test set size (`n_test`), default 5000; the shifted test set is the same inputs ×5. */
+  nTest?: number;
+  /** Validate every k steps (default 1; the last step is always validated). */
+  valEvery?: number;
+  /** Test at the best-validation step (default true, `--best_epoch 1`) or at the last step. */
+  bestEpoch?: boolean;
+  /** A finite training set of this size, used full-batch every step (`--n_train`); null: fresh batches. */
+  nTrain?: number | null;
+  /** `regression` (MSE, default), `classification` or `binary`. */
+  task?: Task;
+  /** Progress callback, every `progressEvery` steps (default 100) and at the end. */
+  onProgress?: (step: number, trainLoss: number, valLoss: number, stepsPerSec: number) => void;
+  progressEvery?: number;
+}
+
+export interface ResolvedSettings {
+  steps: number;
+  lr: number;
+  weightDecay: number;
+  batchSize: number;
+  seed: number;
+  nVal: number;
+  nTest: number;
+  valEvery: number;
+  bestEpoch: boolean;
+  nTrain: number | null;
+  task: Task;
+}
+
+function positiveInt(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${what} ${v} must be a positive integer`);
+  return v;
+}
+
+export function resolveSettings(s: TrainSettings): ResolvedSettings {
+  if (!Number.isInteger(s.steps) || s.steps < 0) throw new ConfigError(`steps ${s.steps} must be a non-negative integer`);
+  if (!Number.isInteger(s.seed) || s.seed < 0) throw new ConfigError(`seed ${s.seed} must be a non-negative integer`);
+  const nTrain = s.nTrain ?? null;
+  const valEvery = s.valEvery ?? 1;
+  if (!Number.isInteger(valEvery) || valEvery < 0) throw new ConfigError(`valEvery ${valEvery} must be a non-negative integer`);
+  return {
+    steps: s.steps,
+    lr: s.lr,
+    weightDecay: s.weightDecay ?? 0,
+    batchSize: positiveInt(s.batchSize ?? 256, "batch size"),
+    seed: s.seed,
+    nVal: positiveInt(s.nVal ?? 256, "validation set size"),
+    nTest: positiveInt(s.nTest ?? 5000, "test set size"),
+    valEvery,
+    bestEpoch: s.bestEpoch ?? true,
+    nTrain: nTrain === null ? null : positiveInt(nTrain, "n_train"),
+    task: s.task ?? "regression",
+  };
+}
+
+/** Training curves and test metrics of one trained model. */
+export interface TrainOutcome {
+  /** Training loss of each step's batch, before that step's update. */
+  trainLoss: number[];
+  /** Validation losses, at `valSteps` (after that many updates). */
+  valLoss: number[];
+  valSteps: number[];
+  /** Step whose parameters were tested (best validation, or the last with `bestEpoch: false`). */
+  bestStep: number;
+  /** Validation loss at `bestStep`. */
+  valLossAtBest: number;
+  /** Test loss (MSE or cross-entropy) on `nTest` fresh inputs. */
+  testLoss: number;
+  /** Test loss on the shifted test set (the same inputs ×5). */
+  testShiftLoss: number;
+  /** Accuracies for the classification tasks (argmax agreement with the target), else null. */
+  testAccuracy: number | null;
+  testShiftAccuracy: number | null;
+  /** Updates taken and wall time. */
+  steps: number;
+  seconds: number;
+  stepsPerSec: number;
+}
