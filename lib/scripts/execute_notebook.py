@@ -24,6 +24,7 @@ def main():
         kernel_name=kernel_name,
         timeout=timeout,
         allow_errors=False,
+        record_timing=False,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
     )
     current = {"index": None}
