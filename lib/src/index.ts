@@ -11,6 +11,7 @@ export * from "./profile";
 export * from "./exact";
 // training engine and experiments
 export * from "./tf/backend";
+export * from "./tf/fnn-train";
 export * from "./experiments/config";
 export * from "./experiments/run-ours";
 // notebooks
