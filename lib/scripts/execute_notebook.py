@@ -58,6 +58,8 @@ def main():
             "message": message[:4000],
         }), flush=True)
         sys.exit(1)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # timestamps would make every re-execution a diff
     directory = os.path.dirname(os.path.abspath(output))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".ipynb")
