@@ -59,7 +59,29 @@ function matmul3(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB 
     const c = tf.matMul(a2, b2, transposeA, transposeB);
     return tf.reshape(c, [1, c.shape[0] as number, c.shape[1] as number]) as tf.Tensor3D;
   }
-  return tf.matMul(a, b, transposeA, transposeB);
+  // On wasm a batched matmul (batch > 1) runs a naive loop, many times slower than K 2-D matmuls
+  // (XNNPACK); tiny products (adapters, D×r) stay batched.
+  if (a.shape[1] * a.shape[2] <= 4096 && b.shape[1] * b.shape[2] <= 4096) return tf.matMul(a, b, transposeA, transposeB);
+  const as = splitModels(a);
+  const bs = splitModels(b);
+  const cs = as.map((ak, k) => {
+    const c = tf.matMul(ak, bs[k], transposeA, transposeB);
+    return tf.reshape(c, [1, c.shape[0] as number, c.shape[1] as number]);
+  });
+  return tf.concat(cs, 0) as tf.Tensor3D;
+}
+
+/** `[K, m, n]` → K tensors `[m, n]` (one split: cheaper than K slices or unstack on wasm). */
+function splitModels(a: tf.Tensor3D): tf.Tensor2D[] {
+  const [K, m, n] = a.shape;
+  return tf.split(a, K, 0).map((t) => tf.reshape(t, [m, n]) as tf.Tensor2D);
+}
+
+/** `Σ_rows g` per model: `[K, n, D]` → `[K, D]` (a reduction over a middle axis is slow on wasm). */
+function sumRows(g: tf.Tensor3D): tf.Tensor2D {
+  const [K, n, D] = g.shape;
+  if (K === 1) return tf.reshape(tf.sum(tf.reshape(g, [n, D]), 0), [1, D]) as tf.Tensor2D;
+  return tf.stack(splitModels(g).map((gk) => tf.sum(gk, 0))) as tf.Tensor2D;
 }
 
 /** `σ(z·Wᵀ + b)` for K models: `z` `[K, n, D]`, `WT` `[K, D, D]`, `b` `[K, D]`. */
@@ -75,7 +97,7 @@ export function denseK(z: tf.Tensor3D, WT: tf.Tensor3D, b: tf.Tensor2D, activati
     });
     return tf.reshape(out, [1, n, Dout]) as tf.Tensor3D;
   }
-  const pre = tf.add(tf.matMul(z, WT), tf.reshape(b, [K, 1, Dout])) as tf.Tensor3D;
+  const pre = tf.add(matmul3(z, WT), tf.reshape(b, [K, 1, Dout])) as tf.Tensor3D;
   return activation === "relu" ? tf.relu(pre) : pre;
 }
 
@@ -272,7 +294,7 @@ export class FNNEngine {
             grads.set(`${l}B`, matmul3(dWT, lt.AT!, false, true));
           }
         }
-        if (p.bias) grads.set(`${l}b`, tf.sum(g, 1));
+        if (p.bias) grads.set(`${l}b`, sumRows(g));
         if (l > lowestTrained) g = matmul3(g, lt.WT, false, true);
       }
       const parts: tf.Tensor[] = [tf.reshape(losses, [K * 2])];

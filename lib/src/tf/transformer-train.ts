@@ -1,0 +1,415 @@
+/**
+ * Transformer trainers (Theorem 7's architecture): LoRA by gradient on exactly the parameters the
+ * theorem adapts — `W_Q, W_K, W_V, W_O` of every head and block, `W_2` of the last block, `W_o`,
+ * and the FFN biases `b_1, b_2` of every block — and pretraining of all frozen parameters.
+ * Gradients by tfjs autodiff with respect to one flat parameter tensor; token-major layout
+ * `[n, N, D]`, every projection one 2-D matmul over all n·N tokens. Single model (K = 1).
+ */
+import { Matrix } from "ml-matrix";
+import { ConfigError, ShapeError } from "../errors";
+import { stream } from "../linalg/random";
+import { initTransformerAdapters } from "../models/init";
+import type { Adapter, Transformer, TransformerAdaptation } from "../models/types";
+import { checkOptimiserSettings } from "./adam";
+import { tf } from "./backend";
+import { transposedData } from "./convert";
+import { fillGaussianSequences } from "./data";
+import { disposeTransformerTensors, transformerForwardTensors, transformerTensors, type TransformerTensors } from "./forward";
+import type { Pretrained } from "./fnn-train";
+import { pretrainStopRule } from "./fnn-train";
+import { runLoop, type LoopStepper } from "./loop";
+import { resolveSettings, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
+import { halvesMatrix, taskAccuracy, taskLoss, type Task } from "./task";
+
+type Mode = "lora" | "full";
+
+interface Entry {
+  name: string;
+  offset: number;
+  rows: number;
+  cols: number;
+}
+
+/** Flat parameter layout over named matrices (row-major). */
+class Layout {
+  readonly entries = new Map<string, Entry>();
+  size = 0;
+  add(name: string, rows: number, cols: number): void {
+    this.entries.set(name, { name, offset: this.size, rows, cols });
+    this.size += rows * cols;
+  }
+  get(name: string): Entry {
+    const e = this.entries.get(name);
+    if (e === undefined) throw new ShapeError(`no parameter ${name}`);
+    return e;
+  }
+}
+
+const MATS = ["WQ", "WK", "WV", "WO"] as const;
+
+/** Builds θ-dependent Transformer tensors (differentiable in θ) for LoRA or full training. */
+class TransformerParams {
+  readonly layout = new Layout();
+  readonly theta: Float32Array;
+  private readonly consts = new Map<string, tf.Tensor2D>();
+  readonly D: number;
+  readonly H: number;
+  readonly L: number;
+
+  constructor(readonly frozen: Transformer, readonly mode: Mode, adaptation: TransformerAdaptation | null) {
+    const D = (this.D = frozen.width);
+    this.H = frozen.blocks[0].heads.length;
+    this.L = frozen.blocks.length;
+    const lay = this.layout;
+    const R = (a: Adapter): number => a.A.columns;
+    frozen.blocks.forEach((bl, l) => {
+      bl.heads.forEach((_, h) => {
+        for (const M of MATS) {
+          if (mode === "lora") {
+            const ad = adaptation!.blocks[l].heads[h][M];
+            lay.add(`A.${l}.${h}.${M}`, D, R(ad));
+            lay.add(`B.${l}.${h}.${M}`, D, R(ad));
+          } else lay.add(`T.${l}.${h}.${M}`, D, D);
+        }
+      });
+      if (mode === "full") lay.add(`T.${l}.W1`, D, D);
+      if (mode === "full") lay.add(`T.${l}.W2`, D, D);
+      else if (l === this.L - 1) {
+        const ad = adaptation!.blocks[l].W2;
+        if (ad === null) throw new ConfigError("the last block needs a W_2 adapter (Theorem 7)");
+        lay.add(`A.${l}.W2`, D, R(ad));
+        lay.add(`B.${l}.W2`, D, R(ad));
+      }
+      lay.add(`b.${l}.b1`, 1, D);
+      lay.add(`b.${l}.b2`, 1, D);
+    });
+    if (mode === "full") lay.add("T.Wo", D, D);
+    else {
+      lay.add("A.Wo", D, R(adaptation!.Wo));
+      lay.add("B.Wo", D, R(adaptation!.Wo));
+    }
+    this.theta = new Float32Array(lay.size);
+    const put = (name: string, data: ArrayLike<number>): void => this.theta.set(data, lay.get(name).offset);
+    const rowMajor = (M: Matrix): number[] => M.to1DArray();
+    frozen.blocks.forEach((bl, l) => {
+      const ab = adaptation?.blocks[l];
+      bl.heads.forEach((head, h) => {
+        for (const M of MATS) {
+          if (mode === "lora") {
+            put(`A.${l}.${h}.${M}`, rowMajor(ab!.heads[h][M].A));
+            put(`B.${l}.${h}.${M}`, rowMajor(ab!.heads[h][M].B));
+          } else put(`T.${l}.${h}.${M}`, transposedData(head[M]));
+        }
+      });
+      if (mode === "full") {
+        put(`T.${l}.W1`, transposedData(bl.W1));
+        put(`T.${l}.W2`, transposedData(bl.W2));
+      } else if (l === this.L - 1) {
+        put(`A.${l}.W2`, rowMajor(ab!.W2!.A));
+        put(`B.${l}.W2`, rowMajor(ab!.W2!.B));
+      }
+      put(`b.${l}.b1`, ab?.b1 ?? bl.b1);
+      put(`b.${l}.b2`, ab?.b2 ?? bl.b2);
+    });
+    if (mode === "full") put("T.Wo", transposedData(frozen.Wo));
+    else {
+      put("A.Wo", rowMajor(adaptation!.Wo.A));
+      put("B.Wo", rowMajor(adaptation!.Wo.B));
+    }
+    // Frozen (transposed) weights used as constants.
+    const c = (name: string, M: Matrix): void => void this.consts.set(name, tf.tensor2d(transposedData(M), [D, D]));
+    frozen.blocks.forEach((bl, l) => {
+      bl.heads.forEach((head, h) => MATS.forEach((M) => c(`${l}.${h}.${M}`, head[M])));
+      c(`${l}.W1`, bl.W1);
+      c(`${l}.W2`, bl.W2);
+    });
+    c("Wo", frozen.Wo);
+  }
+
+  private slice(t: tf.Tensor1D, name: string): tf.Tensor2D {
+    const e = this.layout.get(name);
+    return tf.reshape(tf.slice(t, [e.offset], [e.rows * e.cols]), [e.rows, e.cols]) as tf.Tensor2D;
+  }
+
+  /** `Wᵀ` of a matrix: trained (full), `Wᵀ + B Aᵀ` (LoRA) or frozen. */
+  private weightT(t: tf.Tensor1D, key: string, adapted: boolean): tf.Tensor2D {
+    if (this.mode === "full") return this.slice(t, `T.${key}`);
+    const W = this.consts.get(key)!;
+    if (!adapted) return W;
+    return tf.add(W, tf.matMul(this.slice(t, `B.${key}`), this.slice(t, `A.${key}`), false, true)) as tf.Tensor2D;
+  }
+
+  tensors(t: tf.Tensor1D): TransformerTensors {
+    const blocks = this.frozen.blocks.map((bl, l) => {
+      const heads = bl.heads.map((_, h) => {
+        const [q, k, v, o] = MATS.map((M) => this.weightT(t, `${l}.${h}.${M}`, true));
+        return { q, k, m: tf.matMul(v, o) as tf.Tensor2D }; // (W_O W_V)ᵀ = W_Vᵀ W_Oᵀ
+      });
+      return {
+        WQT: tf.concat(heads.map((x) => x.q), 1) as tf.Tensor2D,
+        WKT: tf.concat(heads.map((x) => x.k), 1) as tf.Tensor2D,
+        MT: tf.concat(heads.map((x) => x.m), 1) as tf.Tensor2D,
+        W1T: this.weightT(t, `${l}.W1`, false),
+        b1: tf.reshape(this.slice(t, `b.${l}.b1`), [this.D]) as tf.Tensor1D,
+        W2T: this.weightT(t, `${l}.W2`, l === this.L - 1),
+        b2: tf.reshape(this.slice(t, `b.${l}.b2`), [this.D]) as tf.Tensor1D,
+      };
+    });
+    return { heads: this.H, blocks, WoT: this.weightT(t, "Wo", true) };
+  }
+
+  private read(theta: Float32Array, name: string, transpose: boolean): Matrix {
+    const e = this.layout.get(name);
+    const M = Matrix.from1DArray(e.rows, e.cols, Array.from(theta.subarray(e.offset, e.offset + e.rows * e.cols)));
+    return transpose ? M.transpose() : M;
+  }
+
+  /** θ back to records: the adaptation (LoRA) or the trained model (full). */
+  adaptation(theta: Float32Array): TransformerAdaptation {
+    const ad = (key: string): Adapter => ({ A: this.read(theta, `A.${key}`, false), B: this.read(theta, `B.${key}`, false) });
+    return {
+      blocks: this.frozen.blocks.map((bl, l) => ({
+        heads: bl.heads.map((_, h) => ({ WQ: ad(`${l}.${h}.WQ`), WK: ad(`${l}.${h}.WK`), WV: ad(`${l}.${h}.WV`), WO: ad(`${l}.${h}.WO`) })),
+        W2: l === this.L - 1 ? ad(`${l}.W2`) : null,
+        b1: Array.from(this.read(theta, `b.${l}.b1`, false).getRow(0)),
+        b2: Array.from(this.read(theta, `b.${l}.b2`, false).getRow(0)),
+      })),
+      Wo: ad("Wo"),
+    };
+  }
+
+  model(theta: Float32Array): Transformer {
+    return {
+      kind: "transformer",
+      width: this.D,
+      blocks: this.frozen.blocks.map((bl, l) => ({
+        heads: bl.heads.map((_, h) => ({
+          WQ: this.read(theta, `T.${l}.${h}.WQ`, true),
+          WK: this.read(theta, `T.${l}.${h}.WK`, true),
+          WV: this.read(theta, `T.${l}.${h}.WV`, true),
+          WO: this.read(theta, `T.${l}.${h}.WO`, true),
+        })),
+        W1: this.read(theta, `T.${l}.W1`, true),
+        b1: Array.from(this.read(theta, `b.${l}.b1`, false).getRow(0)),
+        W2: this.read(theta, `T.${l}.W2`, true),
+        b2: Array.from(this.read(theta, `b.${l}.b2`, false).getRow(0)),
+      })),
+      Wo: this.read(theta, "T.Wo", true),
+    };
+  }
+
+  dispose(): void {
+    tf.dispose([...this.consts.values()]);
+  }
+}
+
+/** Loop stepper for one Transformer: fresh `[n, N, D]` batches (or a fixed n_train set), fixed validation set. */
+class TransformerStepper implements LoopStepper {
+  readonly K = 1;
+  readonly owner: Int32Array;
+  private readonly trainRng: ReturnType<typeof stream>;
+  private readonly buf: Float32Array;
+  private readonly Xval: tf.Tensor3D;
+  private readonly Yval: tf.Tensor2D;
+  private readonly fixed: [tf.Tensor3D, tf.Tensor2D] | null;
+  private readonly nTr: number;
+  private readonly halves: tf.Tensor2D | null;
+  private readonly grad: (t: tf.Tensor1D, X: tf.Tensor3D, Y: tf.Tensor2D) => { value: tf.Scalar; grad: tf.Tensor1D };
+
+  constructor(
+    readonly params: TransformerParams,
+    readonly targetT: TransformerTensors,
+    readonly N: number,
+    readonly task: Task,
+    s: ResolvedSettings,
+  ) {
+    const D = params.D;
+    this.owner = new Int32Array(params.theta.length);
+    this.nTr = s.nTrain ?? s.batchSize;
+    this.trainRng = stream(s.seed, "train");
+    this.buf = new Float32Array(this.nTr * N * D);
+    this.halves = task === "binary" ? halvesMatrix(D) : null;
+    const vbuf = new Float32Array(s.nVal * N * D);
+    fillGaussianSequences(stream(s.seed, "validation"), vbuf, 0, s.nVal, N, D);
+    this.Xval = tf.tensor3d(vbuf, [s.nVal, N, D]);
+    this.Yval = this.targetRows(this.Xval);
+    if (s.nTrain !== null) {
+      fillGaussianSequences(this.trainRng, this.buf, 0, this.nTr, N, D);
+      const X = tf.tensor3d(this.buf, [this.nTr, N, D]);
+      this.fixed = [X, this.targetRows(X)];
+    } else this.fixed = null;
+    const f = (t: tf.Tensor, X: tf.Tensor3D, Y: tf.Tensor2D): tf.Scalar => {
+      const w = this.params.tensors(t as tf.Tensor1D);
+      return taskLoss(this.rows(transformerForwardTensors(w, X)), Y, this.task, this.halves);
+    };
+    this.grad = (t, X, Y) => {
+      const r = tf.valueAndGrad((x: tf.Tensor) => f(x, X, Y))(t);
+      return { value: r.value, grad: r.grad as tf.Tensor1D };
+    };
+  }
+
+  private rows(Y: tf.Tensor3D): tf.Tensor2D {
+    return tf.reshape(Y, [Y.shape[0] * Y.shape[1], Y.shape[2]]) as tf.Tensor2D;
+  }
+
+  targetRows(X: tf.Tensor3D): tf.Tensor2D {
+    return tf.tidy(() => this.rows(transformerForwardTensors(this.targetT, X)));
+  }
+
+  evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
+    const D = this.params.D;
+    let X: tf.Tensor3D;
+    let Y: tf.Tensor2D;
+    if (this.fixed !== null) [X, Y] = this.fixed;
+    else {
+      if (trainBatch) fillGaussianSequences(this.trainRng, this.buf, 0, this.nTr, this.N, D);
+      X = tf.tensor3d(this.buf, [this.nTr, this.N, D]);
+      Y = this.targetRows(X);
+    }
+    try {
+      return tf.tidy(() => {
+        const t = tf.tensor1d(theta);
+        const { value, grad } = this.grad(t, X, Y);
+        const val = withVal
+          ? taskLoss(this.rows(transformerForwardTensors(this.params.tensors(t), this.Xval)), this.Yval, this.task, this.halves)
+          : tf.scalar(NaN);
+        return tf.concat([tf.stack([value, val]), grad]).dataSync() as Float32Array;
+      });
+    } finally {
+      if (this.fixed === null) tf.dispose([X, Y]);
+    }
+  }
+
+  dispose(): void {
+    tf.dispose([this.Xval, this.Yval]);
+    if (this.fixed) tf.dispose(this.fixed);
+    this.halves?.dispose();
+  }
+}
+
+const targetTensors = transformerTensors;
+
+/** A trained Transformer: curves, test metrics, the adaptation (LoRA). */
+export interface TransformerTrained extends TrainOutcome {
+  adaptation: TransformerAdaptation;
+}
+
+export interface TransformerLoRAOptions {
+  rank: number;
+  /** Tokens per input (`--seq_length`), default 10. */
+  seqLength?: number;
+  /** Std of the B initialisation, default 0.25. */
+  std?: number;
+}
+
+function checkPair(frozen: Transformer, target: Transformer): void {
+  if (frozen.width !== target.width || frozen.blocks.length !== target.blocks.length || frozen.blocks[0].heads.length !== target.blocks[0].heads.length) {
+    throw new ShapeError("frozen and target Transformers must share width, depth and number of heads");
+  }
+}
+
+/** LoRA by gradient on a Transformer (Theorem 7's adapted parameters), Adam, fresh batches. */
+export function trainTransformerLoRA(frozen: Transformer, target: Transformer, opts: TransformerLoRAOptions & TrainSettings): TransformerTrained {
+  checkPair(frozen, target);
+  const s = resolveSettings(opts);
+  checkOptimiserSettings(s.lr, s.weightDecay);
+  const N = opts.seqLength ?? 10;
+  const init = initTransformerAdapters(frozen, opts.rank, opts.std ?? 0.25, stream(s.seed, "adapters"));
+  const params = new TransformerParams(frozen, "lora", init);
+  const targetT = targetTensors(target);
+  const stepper = new TransformerStepper(params, targetT, N, s.task, s);
+  try {
+    const theta = new Float32Array(params.theta);
+    const cb = opts.onProgress;
+    const res = runLoop(stepper, theta, {
+      steps: s.steps,
+      lr: new Float32Array(theta.length).fill(s.lr),
+      weightDecay: new Float32Array(theta.length).fill(s.weightDecay),
+      valEvery: s.valEvery,
+      bestEpoch: s.bestEpoch,
+      onProgress: cb ? (step, t, v, sps) => cb(step, t[0], v[0], sps) : undefined,
+      progressEvery: opts.progressEvery,
+    });
+    const test = transformerTest(params, res.theta, targetT, N, s);
+    return {
+      trainLoss: res.trainLoss[0],
+      valLoss: res.valLoss[0],
+      valSteps: res.valSteps,
+      bestStep: res.chosenStep[0],
+      valLossAtBest: res.chosenValLoss[0],
+      ...test,
+      steps: res.steps,
+      seconds: res.seconds,
+      stepsPerSec: res.steps / Math.max(res.seconds, 1e-9),
+      adaptation: params.adaptation(res.theta),
+    };
+  } finally {
+    stepper.dispose();
+    params.dispose();
+    disposeTransformerTensors(targetT);
+  }
+}
+
+function transformerTest(
+  params: TransformerParams,
+  theta: Float32Array,
+  targetT: TransformerTensors,
+  N: number,
+  s: ResolvedSettings,
+): { testLoss: number; testShiftLoss: number; testAccuracy: number | null; testShiftAccuracy: number | null } {
+  const D = params.D;
+  const buf = new Float32Array(s.nTest * N * D);
+  fillGaussianSequences(stream(s.seed, "test"), buf, 0, s.nTest, N, D);
+  const halves = s.task === "binary" ? halvesMatrix(D) : null;
+  const metric = (scale: number): { loss: number; acc: number | null } => {
+    let loss = NaN;
+    let acc: number | null = null;
+    tf.tidy(() => {
+      const X = tf.mul(tf.tensor3d(buf, [s.nTest, N, D]), scale) as tf.Tensor3D;
+      const flat = (Y: tf.Tensor3D): tf.Tensor2D => tf.reshape(Y, [s.nTest * N, D]) as tf.Tensor2D;
+      const pred = flat(transformerForwardTensors(params.tensors(tf.tensor1d(theta)), X));
+      const Y = flat(transformerForwardTensors(targetT, X));
+      loss = taskLoss(pred, Y, s.task, halves).dataSync()[0];
+      if (s.task !== "regression") acc = taskAccuracy(pred, Y, s.task, halves).dataSync()[0];
+    });
+    return { loss, acc };
+  };
+  const a = metric(1);
+  const b = metric(5);
+  halves?.dispose();
+  return { testLoss: a.loss, testShiftLoss: b.loss, testAccuracy: a.acc, testShiftAccuracy: b.acc };
+}
+
+/** Pretraining of all frozen Transformer parameters toward the target (MSE, Adam), reference stop rule. */
+export function pretrainTransformer(
+  frozen: Transformer,
+  target: Transformer,
+  opts: { epochs?: number; lr?: number; level?: number; batchSize?: number; seqLength?: number; seed: number },
+): Pretrained<Transformer> {
+  checkPair(frozen, target);
+  const epochs = opts.epochs ?? 1000;
+  const s = resolveSettings({ steps: epochs, lr: opts.lr ?? 1e-3, seed: opts.seed, batchSize: opts.batchSize, valEvery: 0, bestEpoch: false });
+  checkOptimiserSettings(s.lr, 0);
+  const params = new TransformerParams(frozen, "full", null);
+  const targetT = targetTensors(target);
+  const stepper = new TransformerStepper(params, targetT, opts.seqLength ?? 10, "regression", s);
+  try {
+    const theta = new Float32Array(params.theta);
+    const stop = pretrainStopRule(opts.level ?? 3);
+    let reached = false;
+    const res = runLoop(stepper, theta, {
+      steps: epochs,
+      lr: new Float32Array(theta.length).fill(s.lr),
+      weightDecay: new Float32Array(theta.length),
+      valEvery: 0,
+      bestEpoch: false,
+      stopWhen: (t, l) => (reached = stop(t, l)),
+    });
+    const losses = res.trainLoss[0];
+    return { model: params.model(res.theta), steps: res.steps, initialLoss: losses[0], finalLoss: losses[losses.length - 1], reachedLevel: reached };
+  } finally {
+    stepper.dispose();
+    params.dispose();
+    disposeTransformerTensors(targetT);
+  }
+}
