@@ -46,7 +46,7 @@ class FNNStepper {
   private readonly rowsVal: { rowWeights: tf.Tensor2D; gradMask: tf.Tensor3D };
   private readonly rowsTrain: { rowWeights: tf.Tensor2D; gradMask: tf.Tensor3D };
 
-  constructor(readonly engine: FNNEngine, readonly seeds: number[], s: ResolvedSettings) {
+  constructor(readonly engine: FNNEngine, readonly seeds: number[], s: ResolvedSettings, trainPurpose = "train") {
     this.K = engine.K;
     this.owner = engine.owner;
     this.D = engine.D;
@@ -57,7 +57,7 @@ class FNNStepper {
     this.bufVal = new Float32Array(K * n * D);
     this.bufTrain = new Float32Array(K * nTr * D);
     this.firstOfSeed = seeds.map((sd) => seeds.indexOf(sd));
-    this.trainStreams = new Map(seeds.map((sd) => [sd, stream(sd, "train")]));
+    this.trainStreams = new Map(seeds.map((sd) => [sd, stream(sd, trainPurpose)]));
     for (let k = 0; k < K; k++) {
       if (this.firstOfSeed[k] !== k) continue;
       fillGaussianRows(stream(seeds[k], "validation"), this.bufVal, (k * n + nTr) * D, nVal, D);
@@ -312,7 +312,7 @@ export function pretrainStopRule(level: number): (step: number, loss: number[]) 
 
 /**
  * Pretraining of the frozen FNN toward the target (all weights and biases, Adam, MSE, fresh
- * batches from stream `pretrain`), stopping when the training loss falls below initial/level or
+ * batches from stream `pretrain`, independent of the fine-tuning stream `train`), stopping when the training loss falls below initial/level or
  * at the step cap.
  */
 export function pretrainFNN(frozen: FNN, target: FNN, opts: PretrainOptions): Pretrained<FNN> {
@@ -323,7 +323,7 @@ export function pretrainFNN(frozen: FNN, target: FNN, opts: PretrainOptions): Pr
   const plan = frozen.layers.map((): FNNLayerPlan => ({ weight: "full", bias: frozen.bias }));
   const engine = new FNNEngine([{ frozen, target, adaptation: null }], plan, "regression");
   const dataSeed = opts.seed;
-  const stepper = new FNNStepper(engine, [dataSeed], { ...s, nTrain: null });
+  const stepper = new FNNStepper(engine, [dataSeed], { ...s, nTrain: null }, "pretrain");
   try {
     const theta = new Float32Array(engine.theta);
     const stop = pretrainStopRule(level);

@@ -222,11 +222,12 @@ class TransformerStepper implements LoopStepper {
     readonly N: number,
     readonly task: Task,
     s: ResolvedSettings,
+    trainPurpose = "train",
   ) {
     const D = params.D;
     this.owner = new Int32Array(params.theta.length);
     this.nTr = s.nTrain ?? s.batchSize;
-    this.trainRng = stream(s.seed, "train");
+    this.trainRng = stream(s.seed, trainPurpose);
     this.buf = new Float32Array(this.nTr * N * D);
     this.halves = task === "binary" ? halvesMatrix(D) : null;
     const vbuf = new Float32Array(s.nVal * N * D);
@@ -392,7 +393,7 @@ export function pretrainTransformer(
   checkOptimiserSettings(s.lr, 0);
   const params = new TransformerParams(frozen, "full", null);
   const targetT = targetTensors(target);
-  const stepper = new TransformerStepper(params, targetT, opts.seqLength ?? 10, "regression", s);
+  const stepper = new TransformerStepper(params, targetT, opts.seqLength ?? 10, "regression", s, "pretrain");
   try {
     const theta = new Float32Array(params.theta);
     const stop = pretrainStopRule(opts.level ?? 3);
