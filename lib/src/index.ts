@@ -11,8 +11,15 @@ export * from "./profile";
 export * from "./exact";
 // training engine and experiments
 export * from "./tf/backend";
+export * from "./tf/convert";
+export * from "./tf/forward";
+export * from "./tf/settings";
+export * from "./tf/task";
+export * from "./tf/loop";
 export * from "./tf/fnn-train";
+export * from "./tf/transformer-train";
 export * from "./experiments/config";
 export * from "./experiments/run-ours";
+export * from "./experiments/run-trained";
 // notebooks
 export * from "./viz";
