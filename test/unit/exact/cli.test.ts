@@ -51,7 +51,7 @@ test("rank curve: linear FNN, D = 16, L̄ = 1, L = 2 is ~0 exactly from rank 8",
   for (let r = 1; r < 7; r++) assert.ok(losses[r - 1] >= losses[r] * (1 - 1e-9), "loss falls with rank");
 });
 
-test("spawned CLI: --json parses, human lines, sgd says the training engine is missing", () => {
+test("spawned CLI: --json parses, human lines, sgd trains, bad flags exit 2 with the condition", () => {
   const run = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "lib/src/experiments/cli.ts", ...args], { encoding: "utf8" });
   const j = run(["--exp", "tfn", "--width", "6", "--rank", "3", "--target_depth", "1", "--frozen_depth", "1", "--n_test", "20", "--json"]);
   assert.equal(j.status, 0, j.stderr);
@@ -62,7 +62,12 @@ test("spawned CLI: --json parses, human lines, sgd says the training engine is m
   assert.equal(h.status, 0, h.stderr);
   assert.match(h.stdout, /^Experiment Setting:\n\| exp: fnn/);
   assert.match(h.stdout, /Test loss: .*\nTest loss on shifted test set: /);
-  const s = run(["--method", "sgd"]);
-  assert.equal(s.status, 2);
-  assert.match(s.stderr, /method sgd needs the training engine: not yet available/);
+  const s = run(["--method", "sgd", "--width", "8", "--rank", "2", "--n_epochs", "20", "--batch_size", "64", "--n_test", "100", "--json"]);
+  assert.equal(s.status, 0, s.stderr);
+  const trained = JSON.parse(s.stdout);
+  assert.ok(Number.isFinite(trained.test_loss) && trained.test_loss > 0, `sgd test loss ${trained.test_loss}`);
+  assert.equal(trained.config.method, "sgd");
+  const bad = run(["--width", "16", "--rank", "20"]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /rank 20 exceeds width 16/);
 });
