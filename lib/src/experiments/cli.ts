@@ -7,13 +7,62 @@
  * float64 construction reaches ~1e-30. `--json` prints exactly one JSON object instead.
  */
 import { LoraError } from "../errors";
-import { type ExperimentConfig, type ExperimentResult, describeConfig, parseArgs } from "./config";
+import { DEFAULT_CONFIG, type ExperimentConfig, type ExperimentResult, describeConfig, parseArgs } from "./config";
 import { runOurs } from "./run-ours";
 import { runTrained } from "./run-trained";
 
 /** Dispatch: `ours` → constructions; `sgd`/`flt` → training engine. */
 export function runExperiment(config: ExperimentConfig): Promise<ExperimentResult> {
   return config.method === "ours" ? runOurs(config) : runTrained(config);
+}
+
+/** One line of help per flag (the reference run_exp.py's flags, plus n_train, best_epoch, json). */
+const FLAG_HELP: Record<Exclude<keyof ExperimentConfig, "json">, string> = {
+  exp: "fnn (ReLU/linear feed-forward) or tfn (Transformer)",
+  width: "width D (every weight is D×D)",
+  target_depth: "target depth L̄ (FNN layers or Transformer blocks)",
+  frozen_depth: "frozen depth L (FNN; a Transformer uses target_depth for both)",
+  rank: "LoRA rank R (1..D)",
+  use_bias: "1: layers have biases",
+  activation: "relu or linear (FNN)",
+  std: "std of the LoRA B initialisation (A = 0)",
+  method: "ours (the paper's construction, float64), sgd (LoRA trained with Adam), flt (final-layers tuning)",
+  batch_size: "training batch size; also the number of calibration inputs for ours",
+  n_epochs: "training steps",
+  lr: "Adam learning rate",
+  n_test: "test inputs (the shifted test set uses the same inputs ×5)",
+  weight_decay: "Adam weight decay (PyTorch's L2 form)",
+  init_mode: "default, or uniform_singular_values (target = frozen product + c·I: no spectral decay)",
+  pretrained: "1: pretrain the frozen model toward the target first",
+  pretrained_epochs: "pretraining step cap",
+  pretrained_lr: "pretraining learning rate",
+  pretrained_level: "pretraining stops when the loss falls below initial/level",
+  tune_bias: "1: train biases along with the adapters (sgd)",
+  last_layers: "k, the number of final layers tuned (flt)",
+  seed: "seed of every random stream",
+  rank_step: "per-layer ranks rank + l·rank_step, clipped to 1..D (negative steps decrease)",
+  task: "regression (MSE), classification (cross-entropy against the target's softmax; accuracy = argmax agreement) or binary (the two halves of the output summed into two logits)",
+  n_head: "attention heads H (tfn)",
+  seq_length: "tokens N per input (tfn)",
+  n_train: "finite training set size, trained full-batch (0: a fresh batch every step)",
+  best_epoch: "1: report test metrics at the best-validation step; 0: at the last step",
+  wandb: "accepted for compatibility with the reference; ignored",
+};
+
+/** The `--help` text: every flag with its default. */
+export function helpText(): string[] {
+  const lines = [
+    "usage: lora-exp [--flag value ...] [--json]",
+    "Runs one experiment of Zeng & Lee (ICLR 2024) with the reference run_exp.py flags and defaults.",
+    "",
+  ];
+  for (const [flag, help] of Object.entries(FLAG_HELP)) {
+    const def = DEFAULT_CONFIG[flag as keyof ExperimentConfig];
+    lines.push(`  --${flag.padEnd(18)} ${help} (default ${String(def)})`);
+  }
+  lines.push("  --json               print one JSON object {test_loss, test_shift_loss, ..., config}");
+  lines.push("", "example: lora-exp --exp fnn --width 16 --target_depth 1 --frozen_depth 2 --rank 8 --method ours --json");
+  return lines;
 }
 
 function fmt(x: number): string {
@@ -24,8 +73,7 @@ function fmt(x: number): string {
 export async function main(argv: readonly string[], write: (line: string) => void = (l) => process.stdout.write(l + "\n")): Promise<number> {
   try {
     if (argv.includes("--help") || argv.includes("-h")) {
-      write("usage: lora-exp [--exp fnn|tfn] [--width D] [--target_depth L̄] [--frozen_depth L] [--rank R] [--method ours|sgd|flt] ... [--json]");
-      write("flags and defaults follow the reference run_exp.py; see DEFAULT_CONFIG in experiments/config.ts");
+      helpText().forEach((l) => write(l));
       return 0;
     }
     const config = parseArgs(argv);

@@ -28,7 +28,7 @@ export interface ExperimentConfig {
   last_layers: number;
   seed: number;
   rank_step: number;
-  task: "regression" | "classification";
+  task: "regression" | "classification" | "binary";
   n_head: number;
   seq_length: number;
   /** Finite training set size (0: a fresh batch every step, as the reference's online protocol). */
@@ -111,7 +111,7 @@ const FLAGS: Record<Exclude<keyof ExperimentConfig, "json">, Kind> = {
   last_layers: "int",
   seed: "int",
   rank_step: "int",
-  task: { choices: ["regression", "classification"] },
+  task: { choices: ["regression", "classification", "binary"] },
   n_head: "int",
   seq_length: "int",
   n_train: "int",

@@ -12,7 +12,7 @@ import { constructTransformer } from "../construct/transformer";
 import { relativeError } from "../linalg/matrix";
 import { stream } from "../linalg/random";
 import { forwardFNN, forwardTransformer } from "../models/forward";
-import { argmaxAgreement, mse, mseBatch, relativeErrorBatch } from "../models/metrics";
+import { argmaxAgreement, binaryAgreement, mse, mseBatch, relativeErrorBatch } from "../models/metrics";
 import { gaussianInputs, scaled, transformerInputs } from "../models/sample";
 import { makeFNNPair, makeTransformerPair } from "../models/targets";
 import type { FNN, Transformer } from "../models/types";
@@ -56,14 +56,14 @@ async function runOursFNN(c: ExperimentConfig): Promise<ExperimentResult> {
   const evalOn = (inputs: Matrix) => {
     const Y = forwardFNN(pair.target, inputs);
     const Yhat = forwardFNN(built.adapted, inputs);
-    return { loss: mse(Y, Yhat), rel: relativeError(Yhat, Y), acc: argmaxAgreement(Y, Yhat) };
+    return { loss: mse(Y, Yhat), rel: relativeError(Yhat, Y), acc: c.task === "binary" ? binaryAgreement(Y, Yhat) : argmaxAgreement(Y, Yhat) };
   };
   const test = evalOn(X);
   const shift = evalOn(scaled(X, 5));
   return {
     test_loss: test.loss,
     test_shift_loss: shift.loss,
-    ...(c.task === "classification" ? { accuracy: test.acc, shift_accuracy: shift.acc } : {}),
+    ...(c.task !== "regression" ? { accuracy: test.acc, shift_accuracy: shift.acc } : {}),
     diagnostics: { ...built.diagnostics, relative_error: test.rel, shift_relative_error: shift.rel },
   };
 }

@@ -27,7 +27,7 @@ function settings(c: ExperimentConfig): TrainSettings {
     nTest: c.n_test,
     bestEpoch: c.best_epoch === 1,
     nTrain: c.n_train > 0 ? c.n_train : null,
-    task: c.task === "classification" ? "classification" : "regression",
+    task: c.task,
   };
 }
 

@@ -52,3 +52,23 @@ export function argmaxAgreement(Y: Matrix, Yhat: Matrix): number {
   }
   return Y.columns === 0 ? 1 : agree / Y.columns;
 }
+
+/**
+ * Binary classification agreement: each output's two halves summed into two logits (the reference's
+ * binary task), the fraction of columns where target and prediction pick the same half.
+ */
+export function binaryAgreement(Y: Matrix, Yhat: Matrix): number {
+  const half = Math.floor(Y.rows / 2);
+  const side = (M: Matrix, j: number): number => {
+    let first = 0;
+    let second = 0;
+    for (let i = 0; i < M.rows; i++) {
+      if (i < half) first += M.get(i, j);
+      else second += M.get(i, j);
+    }
+    return second > first ? 1 : 0;
+  };
+  let agree = 0;
+  for (let j = 0; j < Y.columns; j++) if (side(Y, j) === side(Yhat, j)) agree++;
+  return Y.columns === 0 ? 1 : agree / Y.columns;
+}
