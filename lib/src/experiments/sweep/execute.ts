@@ -1,0 +1,251 @@
+/**
+ * Executes runs: `ours` through the float64 constructions (`runOurs`), FNN `sgd`/`flt` through the
+ * tfjs FNN trainers (several LoRA runs of one shape batched into one computation), anything else
+ * (Transformer training) through `runExperiment`, the `lora-exp` dispatcher. Pretrained frozen
+ * models are pretrained once per (shape, seed) and cached for the process.
+ */
+import { ConfigError, NumericError } from "../../errors";
+import { makeFNNPair } from "../../models/targets";
+import type { FNN } from "../../models/types";
+import { initBackend } from "../../tf/backend";
+import { pretrainFNN, rankSchedule, trainFNNFinalLayers, trainFNNLoRA, trainFNNLoRABatch, type FNNTrained } from "../../tf/fnn-train";
+import type { TrainOutcome } from "../../tf/settings";
+import { runExperiment } from "../cli";
+import type { ExperimentConfig, ExperimentResult } from "../config";
+import { registerPretrainer, runOurs } from "../run-ours";
+import { canonicalJson } from "./run-id";
+import type { History, RunRecord, RunResult, RunSpec, SweepConfig } from "./types";
+
+const pretrainCache = new Map<string, { model: FNN; steps: number }>();
+
+function pairOf(c: SweepConfig): { target: FNN; frozen: FNN } {
+  return makeFNNPair({
+    width: c.width,
+    targetDepth: c.target_depth,
+    frozenDepth: c.frozen_depth,
+    activation: c.activation,
+    bias: c.use_bias === 1,
+    seed: c.seed,
+    initMode: c.init_mode,
+  });
+}
+
+/** The frozen FNN of a run: random, or pretrained toward the target (cached). */
+function frozenFNN(c: SweepConfig, pair: { target: FNN; frozen: FNN }): { model: FNN; steps: number } {
+  if (!c.pretrained) return { model: pair.frozen, steps: 0 };
+  const key = canonicalJson([c.width, c.target_depth, c.frozen_depth, c.activation, c.use_bias, c.init_mode, c.seed, c.pretrained_epochs, c.pretrained_lr, c.pretrained_level, c.batch_size]);
+  let hit = pretrainCache.get(key);
+  if (hit === undefined) {
+    const p = pretrainFNN(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size });
+    hit = { model: p.model, steps: p.steps };
+    pretrainCache.set(key, hit);
+  }
+  return hit;
+}
+
+let hooked = false;
+/** `runOurs` asks this hook for pretrained frozen FNNs: the same cache as the trainers. */
+function hookPretrainer(): void {
+  if (hooked) return;
+  hooked = true;
+  registerPretrainer(async (config, frozen, target) => {
+    if (!("layers" in frozen) || !("layers" in target)) {
+      throw new ConfigError("a pretrained frozen Transformer needs the Transformer pretrainer of the training engine: not available to sweeps yet");
+    }
+    const c = config as unknown as SweepConfig;
+    return frozenFNN(c, { frozen: frozen as FNN, target: target as FNN }).model as unknown as typeof frozen;
+  });
+}
+
+function toExperimentConfig(c: SweepConfig): ExperimentConfig {
+  const { task, val_every: _v, n_val: _n, ...rest } = c;
+  return { ...rest, task: task === "binary" ? "classification" : task, json: true, wandb: 0 };
+}
+
+/** Downsamples a curve to about `points` entries (always keeping the last). */
+export function downsample(outcome: Pick<TrainOutcome, "trainLoss" | "valLoss" | "valSteps">, points: number): History {
+  const n = outcome.trainLoss.length;
+  const every = Math.max(1, Math.ceil(n / points));
+  const steps: number[] = [];
+  const train: number[] = [];
+  for (let t = 0; t < n; t += every) {
+    steps.push(t + 1);
+    train.push(outcome.trainLoss[t]);
+  }
+  if (n > 0 && steps[steps.length - 1] !== n) {
+    steps.push(n);
+    train.push(outcome.trainLoss[n - 1]);
+  }
+  const m = outcome.valSteps.length;
+  const vEvery = Math.max(1, Math.ceil(m / points));
+  const valSteps: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < m; i += vEvery) {
+    valSteps.push(outcome.valSteps[i]);
+    val.push(outcome.valLoss[i]);
+  }
+  if (m > 0 && valSteps[valSteps.length - 1] !== outcome.valSteps[m - 1]) {
+    valSteps.push(outcome.valSteps[m - 1]);
+    val.push(outcome.valLoss[m - 1]);
+  }
+  return { steps, train, val, valSteps };
+}
+
+function fromTrained(t: FNNTrained, pretrainSteps: number, historyPoints: number): RunResult {
+  return {
+    test_loss: t.testLoss,
+    test_shift_loss: t.testShiftLoss,
+    val_loss: t.valLossAtBest,
+    best_step: t.bestStep,
+    accuracy: t.testAccuracy,
+    shift_accuracy: t.testShiftAccuracy,
+    history: downsample(t, historyPoints),
+    pretrain_steps: pretrainSteps,
+  };
+}
+
+function fromExperiment(r: ExperimentResult, historyPoints: number): RunResult {
+  const h = r.train_loss_history;
+  return {
+    test_loss: r.test_loss,
+    test_shift_loss: r.test_shift_loss,
+    val_loss: r.val_loss ?? NaN,
+    best_step: r.best_step ?? 0,
+    accuracy: r.accuracy ?? null,
+    shift_accuracy: r.shift_accuracy ?? null,
+    history: h ? downsample({ trainLoss: h, valLoss: [], valSteps: [] }, historyPoints) : null,
+    pretrain_steps: 0,
+  };
+}
+
+function trainSettings(c: SweepConfig) {
+  return {
+    steps: c.n_epochs,
+    lr: c.lr,
+    weightDecay: c.weight_decay,
+    batchSize: c.batch_size,
+    seed: c.seed,
+    nVal: c.n_val,
+    nTest: c.n_test,
+    valEvery: c.val_every,
+    bestEpoch: c.best_epoch === 1,
+    nTrain: c.n_train > 0 ? c.n_train : null,
+    task: c.task,
+  };
+}
+
+/** Whether a run goes through the batched FNN LoRA trainer. */
+export function batchable(s: RunSpec): boolean {
+  return s.config.exp === "fnn" && s.method === "sgd";
+}
+
+/** Key of runs that may share one batched computation (everything but lr, weight decay, seed, ranks). */
+export function batchKey(s: RunSpec): string {
+  const { lr: _l, weight_decay: _w, seed: _s, rank: _r, rank_step: _k, pretrained: _p, ...rest } = s.config;
+  return canonicalJson(rest);
+}
+
+async function runOne(s: RunSpec, historyPoints: number): Promise<RunResult> {
+  const c = s.config;
+  if (s.method === "ours") {
+    hookPretrainer();
+    const r = await runOurs(toExperimentConfig(c));
+    let acc = r.accuracy ?? null;
+    let sacc = r.shift_accuracy ?? null;
+    if (c.task === "regression") acc = sacc = null;
+    return { ...fromExperiment(r, historyPoints), accuracy: acc, shift_accuracy: sacc };
+  }
+  if (c.exp !== "fnn") return fromExperiment(await runExperiment(toExperimentConfig(c)), historyPoints);
+  await initBackend();
+  const pair = pairOf(c);
+  const frozen = frozenFNN(c, pair);
+  const t =
+    s.method === "flt"
+      ? trainFNNFinalLayers(frozen.model, pair.target, { lastLayers: c.last_layers, ...trainSettings(c) })
+      : trainFNNLoRA(frozen.model, pair.target, {
+          rank: rankSchedule(c.rank, c.rank_step, c.frozen_depth, c.width),
+          std: c.std,
+          tuneBias: c.tune_bias === 1,
+          ...trainSettings(c),
+        });
+  return fromTrained(t, frozen.steps, historyPoints);
+}
+
+function record(s: RunSpec, result: RunResult, seconds: number): RunRecord {
+  for (const k of ["test_loss", "test_shift_loss"] as const) {
+    if (!Number.isFinite(result[k]) && !Number.isNaN(result[k])) throw new NumericError(`run ${s.id}: ${k} is ${result[k]}`);
+  }
+  return {
+    id: s.id,
+    preset: s.preset,
+    point: s.point,
+    variant: s.variant,
+    method: s.method,
+    frozen: s.frozen,
+    x_name: s.xName,
+    x: s.x,
+    seed: s.seed,
+    lr: s.config.lr,
+    weight_decay: s.config.weight_decay,
+    config: s.config,
+    result,
+    seconds,
+    finished: new Date().toISOString(),
+  };
+}
+
+/** Outcome of one task: the records made and the runs that failed (with their messages). */
+export interface TaskOutcome {
+  records: RunRecord[];
+  failures: Array<{ id: string; error: string }>;
+}
+
+/**
+ * Runs one task: a single run, or a group of batchable runs trained in one computation (falls
+ * back to one at a time if the batch fails). `onRecord` sees each record as soon as it exists.
+ */
+export async function executeTask(specs: readonly RunSpec[], historyPoints: number, onRecord: (r: RunRecord) => void): Promise<TaskOutcome> {
+  const failures: Array<{ id: string; error: string }> = [];
+  const records: RunRecord[] = [];
+  const emit = (r: RunRecord) => {
+    records.push(r);
+    onRecord(r);
+  };
+  if (specs.length > 1 && specs.every(batchable)) {
+    try {
+      await initBackend();
+      const start = performance.now();
+      const prepared = specs.map((s) => {
+        const pair = pairOf(s.config);
+        return { s, pair, frozen: frozenFNN(s.config, pair) };
+      });
+      const c0 = specs[0].config;
+      const trained = trainFNNLoRABatch(
+        prepared.map(({ s, pair, frozen }) => ({
+          frozen: frozen.model,
+          target: pair.target,
+          rank: rankSchedule(s.config.rank, s.config.rank_step, s.config.frozen_depth, s.config.width),
+          seed: s.config.seed,
+          lr: s.config.lr,
+          weightDecay: s.config.weight_decay,
+        })),
+        { ...trainSettings(c0), std: c0.std, tuneBias: c0.tune_bias === 1 },
+      );
+      const seconds = (performance.now() - start) / 1000 / specs.length;
+      prepared.forEach(({ s, frozen }, k) => emit(record(s, fromTrained(trained[k], frozen.steps, historyPoints), seconds)));
+      return { records, failures };
+    } catch {
+      // fall through: one at a time, so one bad run does not sink the group
+    }
+  }
+  for (const s of specs) {
+    const start = performance.now();
+    try {
+      const result = await runOne(s, historyPoints);
+      emit(record(s, result, (performance.now() - start) / 1000));
+    } catch (e) {
+      failures.push({ id: s.id, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+    }
+  }
+  return { records, failures };
+}

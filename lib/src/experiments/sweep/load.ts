@@ -1,0 +1,48 @@
+/**
+ * Typed loaders for notebooks: `loadResults(preset, budget)` reads the tidy CSV
+ * `data/results/<preset>.<budget>.csv`, `loadHistory` the training curves, `loadRaw` the JSONL.
+ */
+import * as fs from "node:fs";
+import { ConfigError } from "../../errors";
+import { HISTORY_COLUMNS, RESULT_COLUMNS, type HistoryRow, type ResultRow } from "./aggregate";
+import { parseCsv } from "./csv";
+import { csvFile, historyCsvFile, rawFile, resultsDir } from "./paths";
+import { loadResultsFile } from "./store";
+import type { BudgetName, Provenance, RunRecord } from "./types";
+
+const STRING_COLUMNS = new Set(["preset", "budget", "point", "variant", "method", "frozen", "x_name", "curve"]);
+const NULLABLE = new Set(["accuracy", "shift_accuracy"]);
+
+function typedRows<T>(file: string, expected: readonly string[]): { provenance: Record<string, unknown>; rows: T[] } {
+  if (!fs.existsSync(file)) throw new ConfigError(`${file} does not exist: run \`npm run sweep -- --preset …\` first (or check the budget name)`);
+  const { provenance, columns, rows } = parseCsv(fs.readFileSync(file, "utf8"), file);
+  const missing = expected.filter((c) => !columns.includes(c));
+  if (missing.length > 0) throw new ConfigError(`${file} lacks columns ${missing.join(", ")}: regenerate it with \`npm run sweep -- aggregate\``);
+  return {
+    provenance,
+    rows: rows.map((cells) => {
+      const o: Record<string, string | number | null> = {};
+      columns.forEach((c, i) => {
+        const v = cells[i] ?? "";
+        o[c] = STRING_COLUMNS.has(c) ? v : v === "" ? (NULLABLE.has(c) ? null : NaN) : Number(v);
+      });
+      return o as unknown as T;
+    }),
+  };
+}
+
+/** Aggregated results of a preset (one row per panel, variant, method, frozen kind and x). */
+export function loadResults(preset: string, budget: BudgetName, dir = resultsDir()): { provenance: Record<string, unknown>; rows: ResultRow[] } {
+  return typedRows<ResultRow>(csvFile(preset, budget, dir), RESULT_COLUMNS);
+}
+
+/** Median training curves (presets whose runs store a history: every trained run does). */
+export function loadHistory(preset: string, budget: BudgetName, dir = resultsDir()): { provenance: Record<string, unknown>; rows: HistoryRow[] } {
+  return typedRows<HistoryRow>(historyCsvFile(preset, budget, dir), HISTORY_COLUMNS);
+}
+
+/** Every raw run record (one per finished run, all grid configurations and seeds). */
+export function loadRaw(preset: string, budget: BudgetName, dir = resultsDir()): { provenance: Provenance | null; records: RunRecord[] } {
+  const { provenance, records } = loadResultsFile(rawFile(preset, budget, undefined, dir));
+  return { provenance, records };
+}
