@@ -1,9 +1,10 @@
 /**
  * Theorem 3 construction (ReLU FNN, PAPER.md §2), block by block over a consecutive partition:
  * 1. weights: Lemma 1 inside block P_i with target W̄_i;
- * 2. linearise: every layer of the block but the last gets bias c_l·1 making its pre-activations
+ * 2. linearise: every layer of the block but the last gets a bias making its pre-activations
  *    non-negative (ReLU = identity) — `calibrate`: c = −2·min(0, min pre-activation) on sample
- *    inputs (reference); `bound`: c_l = maxRowNorm(Ŵ_l)·s_{l−1} from sup‖x‖ ≤ ρ (rigorous);
+ *    inputs (reference; centred by default, see BiasMode); `bound`: c_l = maxRowNorm(Ŵ_l)·s_{l−1}
+ *    from sup‖x‖ ≤ ρ (rigorous);
  * 3. align: `b̂_{l₂} = b̄_i − Σ_{l<l₂} (Ŵ_{l₂}···Ŵ_{l+1}) b̂_l`, so the block computes σ(W̄_i z + b̄_i).
  */
 import type { Matrix } from "ml-matrix";
@@ -20,7 +21,14 @@ import type { Partition } from "../theory/partition";
 import { lemma1Construct } from "./lemma1";
 
 /** How the linearising biases are chosen (step 2). */
-export type BiasMode = { mode: "calibrate"; inputs: Matrix } | { mode: "bound"; rho: number };
+/**
+ * `calibrate`: constants sized on sample inputs (the reference's c = −2·min(0, min pre-activation));
+ * `centred` (default true) sizes each layer's constant on the bias-free linear image and removes the
+ * constant carried from the layer below (b̂_l = c_l·1 − c_{l−1}·Ŵ_l 1), so constants do not compound
+ * in blocks of 3+ layers (identical to the reference's choice for blocks of 2). `bound`: rigorous,
+ * from sup‖x‖ ≤ ρ.
+ */
+export type BiasMode = { mode: "calibrate"; inputs: Matrix; centred?: boolean } | { mode: "bound"; rho: number };
 
 export interface FNNConstructionOptions {
   /** Uniform LoRA rank, or one rank per frozen layer. */
@@ -76,19 +84,34 @@ export function constructFNN(frozen: FNN, target: FNN, opts: FNNConstructionOpti
     const W = c.adapted;
     const b: number[][] = [];
     let s = rho;
+    let prevC = 0; // centred: the constant carried by z from the layer below
     for (let k = 0; k < W.length - 1; k++) {
       let ck = 0;
+      let bk = new Array<number>(D).fill(0);
       if (useBias && relu_) {
         if (z) {
           const u = W[k].mmul(z);
-          ck = -2 * Math.min(0, minEntry(u));
-          z = addColumn(u, new Array<number>(D).fill(ck));
+          if (bias.mode === "calibrate" && bias.centred !== false) {
+            // z = y + c_{k−1}·1 with y the bias-free linear image: remove the carried shift
+            // (−c_{k−1}·Ŵ_k 1), then add c_k·1 sized on y alone, so constants do not compound.
+            const carried = matVec(W[k], new Array<number>(D).fill(prevC));
+            const y = addColumn(u, carried.map((v) => -v));
+            ck = -2 * Math.min(0, minEntry(y));
+            bk = carried.map((v) => ck - v);
+            z = addColumn(y, new Array<number>(D).fill(ck));
+            prevC = ck;
+          } else {
+            ck = -2 * Math.min(0, minEntry(u));
+            bk = new Array<number>(D).fill(ck);
+            z = addColumn(u, bk);
+          }
         } else {
           ck = maxRowNorm(W[k]) * s;
           s = spectralNorm(W[k]) * s + ck * Math.sqrt(D);
+          bk = new Array<number>(D).fill(ck);
         }
       }
-      b.push(new Array<number>(D).fill(ck));
+      b.push(bk);
       biasConstants.push(useBias ? ck : null);
     }
     // align: b̂_{l₂} = b̄_i − Σ_{l<l₂} (Ŵ_{l₂}···Ŵ_{l+1}) b̂_l

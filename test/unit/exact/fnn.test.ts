@@ -11,7 +11,7 @@ import { ballInputs, gaussianInputs } from "../../../lib/src/models/sample";
 import { fnnFromWeights, makeFNNPair } from "../../../lib/src/models/targets";
 import { fnnErrorBound, fnnThreshold, randomFnnThreshold } from "../../../lib/src/theory/fnn";
 import { partitionFromSizes, uniformPartition } from "../../../lib/src/theory/partition";
-import { observe, observed, plus, randomMatrices, randomRankK } from "./helpers";
+import { cancellationScale, observe, observed, plus, randomMatrices, randomRankK } from "./helpers";
 
 /** Rounding scale of the adapted trajectory: largest intermediate activation relative to the output (cancellation). */
 function trajectoryScale(adapted: ReturnType<typeof constructFNN>["adapted"], X: Matrix, Ybar: Matrix): number {
@@ -40,7 +40,12 @@ test("Theorem 3: exact at and above ⌈D/⌊L/L̄⌋⌉, inexact below (D = 16, 
       for (const r of [R, Math.min(16, R + 1)]) {
         const c = constructFNN(frozen, target, { rank: r, bias: { mode: "calibrate", inputs: calib } });
         const rel = relativeError(forwardFNN(c.adapted, X), Ybar);
-        const kappa = trajectoryScale(c.adapted, X, Ybar);
+        // Rounding scale: large intermediate activations, or adapted weights whose product must
+        // cancel back to W̄_i (Lemma 1's factors carry frozen inverses), whichever is larger.
+        const kappa = Math.max(
+          trajectoryScale(c.adapted, X, Ybar),
+          ...c.diagnostics.partition.map((block, i) => cancellationScale(block.map((l) => c.adapted.layers[l].W), target.layers[i].W)),
+        );
         observe(`FNN (L̄,L)=(${Lbar},${L}) rel error at threshold`, rel);
         assert.ok(rel < Math.max(1e-9, 1e3 * Number.EPSILON * kappa), `(L̄,L)=(${Lbar},${L}) seed ${seed} R=${r}: ${rel} (κ=${kappa.toExponential(1)})`);
         assert.ok(c.diagnostics.exactExpected);

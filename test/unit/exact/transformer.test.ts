@@ -18,6 +18,13 @@ function relErr(D: number, L: number, H: number, seed: number, R: number, N = 6,
   return relativeErrorBatch(forwardTransformer(c.adapted, Xs), forwardTransformer(target, Xs));
 }
 
+/** Whether the target's output is the same for every test input (a dead last-block ReLU). */
+function constantTarget(D: number, L: number, H: number, seed: number, N = 6, n = 12): boolean {
+  const { target } = makeTransformerPair({ width: D, depth: L, heads: H, seed });
+  const Ys = forwardTransformer(target, transformerInputs(stream(seed, "test"), D, N, n));
+  return Ys.every((Y) => Y.clone().sub(Ys[0]).norm("frobenius") === 0);
+}
+
 test("Theorem 7: exact at R = ⌈D/2⌉, not at ⌈D/2⌉ − 1 (L, H ∈ {1, 2}, property over D, N, seed)", () => {
   fc.assert(
     fc.property(fc.integer({ min: 3, max: 8 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 2, max: 8 }), fc.integer({ min: 0, max: 5000 }), (D, L, H, N, seed) => {
@@ -27,7 +34,12 @@ test("Theorem 7: exact at R = ⌈D/2⌉, not at ⌈D/2⌉ − 1 (L, H ∈ {1, 2}
       const at = relErr(D, L, H, seed, R, N);
       observe("Transformer rel error at ⌈D/2⌉ (D≤8)", at);
       assert.ok(at < 1e-8, `D=${D} L=${L} H=${H} N=${N}: ${at}`);
-      if (R > 1) assert.ok(relErr(D, L, H, seed, R - 1, N) > 1e-4, `D=${D} L=${L} H=${H}: below threshold should be inexact`);
+      // Below the threshold the construction is inexact — unless the target is constant on every
+      // input (a dead ReLU layer in its last block ignores attention: seen for D = 3 at ~1 draw in
+      // 1000), where any adaptation that matches the constant is exact.
+      if (R > 1 && !constantTarget(D, L, H, seed, N)) {
+        assert.ok(relErr(D, L, H, seed, R - 1, N) > 1e-4, `D=${D} L=${L} H=${H}: below threshold should be inexact`);
+      }
     }),
     { numRuns: 30 },
   );
