@@ -32,7 +32,7 @@ if (!onlyUnit) files.push(join(testDir, "notebooks.test.ts"));
 
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", ...passThrough, ...files.map((f) => relative(root, f))],
+  ["--import", "tsx", "--import", "./test/setup.mjs", "--test", "--test-reporter=spec", ...passThrough, ...files.map((f) => relative(root, f))],
   { cwd: root, stdio: "inherit", env: { ...process.env, LORA_PROFILE: process.env.LORA_PROFILE ?? "quick" } },
 );
 process.exit(result.status ?? 1);
