@@ -1,0 +1,160 @@
+/**
+ * The paper's figures from the committed results: one vega-lite spec per preset and budget, built
+ * with the viz spec builders (log-scale errors, threshold rules at the theoretical rank), rendered
+ * to `data/figures/<preset>.<budget>.svg` by `npm run figures`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { lineChart, type TopLevelSpec } from "../viz";
+import { renderSvg } from "../viz/chart";
+import type { Row } from "../viz/table";
+import type { HistoryRow, ResultRow } from "./sweep/aggregate";
+import { loadHistory, loadResults } from "./sweep/load";
+import { csvFile, figuresDir, historyCsvFile, resultsDir } from "./sweep/paths";
+import type { BudgetName } from "./sweep/types";
+import { PRESET_NAMES, type PresetName } from "./presets";
+
+const METHOD: Record<string, string> = { ours: "construction (ours)", sgd: "gradient LoRA (sgd)", flt: "final layers (flt)" };
+
+function panel(r: ResultRow): string {
+  return r.frozen === "pretrained" ? `${r.point} · pretrained` : `${r.point} · random`;
+}
+
+function rows(rs: readonly ResultRow[], extra: (r: ResultRow) => Record<string, string | number | null>): Row[] {
+  return rs.map((r) => ({ method: METHOD[r.method] ?? r.method, panel: panel(r), x: r.x, test_loss: r.test_loss, test_shift_loss: r.test_shift_loss, ...extra(r) }) as Row);
+}
+
+function thresholdRule(rs: readonly ResultRow[], label: string): Array<{ at: number; label: string }> {
+  const t = rs.find((r) => Number.isFinite(r.threshold))?.threshold;
+  return t === undefined ? [] : [{ at: t, label }];
+}
+
+/** The figure of one preset from its aggregated rows (and curves for `curves`). */
+export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly ResultRow[], history: readonly HistoryRow[] = []): TopLevelSpec {
+  const title = (t: string) => `${t} — ${budget} budget`;
+  const rankChart = (data: Row[], y: string, yTitle: string, t: string, ruleLabel = "threshold ⌈D·L̄/L⌉") =>
+    lineChart({ data, x: "x", y, color: "method", column: "panel", logY: true, title: title(t), xTitle: "LoRA rank R", yTitle, rules: thresholdRule(rs, ruleLabel), width: 260, height: 200 });
+  switch (preset) {
+    case "linear":
+      return rankChart(rows(rs, () => ({})), "test_loss", "test MSE (median over seeds)", "Linear model, L̄=1, L=2", "threshold ⌈D/L⌉");
+    case "fnn":
+    case "generalisation":
+      return rankChart(rows(rs, () => ({})), "test_loss", "test MSE (median over seeds)", preset === "fnn" ? "ReLU FNN" : "Finite training set (400·L̄ samples, full batch)");
+    case "tfn":
+      return rankChart(rows(rs, () => ({})), "test_loss", "test MSE (log)", "Transformer, D=16, H=2", "threshold ⌈D/2⌉");
+    case "shift":
+      return rankChart(rows(rs, () => ({})), "test_shift_loss", "test MSE on inputs ×5", "Distribution shift, L̄=1, L=2");
+    case "flt":
+      return lineChart({
+        data: rs.map((r) => ({ method: METHOD[r.method], panel: panel(r), params: r.params, test_loss: r.test_loss })),
+        x: "params",
+        y: "test_loss",
+        color: "method",
+        column: "panel",
+        logY: true,
+        title: title("LoRA vs final-layers tuning, L̄=1, L=8"),
+        xTitle: "tunable parameters (2RDL for LoRA, kD² for final layers)",
+        yTitle: "test MSE",
+        rules: [{ at: 2 * 2 * 16 * 8, label: "LoRA threshold R=⌈D/L⌉=2" }],
+        width: 300,
+        height: 200,
+      });
+    case "biases":
+      return lineChart({
+        data: rs.map((r) => ({ biases: r.variant === "tune_bias=1" ? "biases updated" : "biases fixed", panel: panel(r), x: r.x, test_loss: r.test_loss })),
+        x: "x",
+        y: "test_loss",
+        color: "biases",
+        column: "panel",
+        logY: true,
+        title: title("Fixed vs updatable biases (gradient LoRA)"),
+        xTitle: "LoRA rank R",
+        yTitle: "test MSE",
+        rules: thresholdRule(rs, "threshold"),
+        width: 260,
+        height: 200,
+      });
+    case "curves":
+      return lineChart({
+        data: history.filter((h) => h.curve === "train").map((h) => ({ rank: `R=${String(h.x).padStart(2, " ")}`, step: h.step, loss: h.loss })),
+        x: "step",
+        y: "loss",
+        color: "rank",
+        logY: true,
+        points: false,
+        title: title("Training curves, L̄=1, L=2 (median over seeds)"),
+        xTitle: "Adam step",
+        yTitle: "training MSE",
+        width: 380,
+        height: 240,
+      });
+    case "classification":
+      return lineChart({
+        data: rs.map((r) => ({ method: METHOD[r.method], panel: r.variant === "task=binary" ? "binary (two halves)" : "multi-class (argmax of 16)", x: r.x, accuracy: r.accuracy })),
+        x: "x",
+        y: "accuracy",
+        color: "method",
+        column: "panel",
+        title: title("Classification accuracy vs rank, L̄=1, L=2"),
+        xTitle: "LoRA rank R",
+        yTitle: "test accuracy (agreement with the target)",
+        rules: thresholdRule(rs, "threshold"),
+        width: 260,
+        height: 200,
+      });
+    case "depth":
+      return lineChart({
+        data: rs.map((r) => ({ method: `${METHOD[r.method]}, R=${r.x}`, L: r.frozen_depth, test_loss: r.test_loss })),
+        x: "L",
+        y: "test_loss",
+        color: "method",
+        logY: true,
+        title: title("Frozen depth sweep, L̄=1 (exact once R ≥ ⌈D/L⌉)"),
+        xTitle: "frozen depth L",
+        yTitle: "test MSE",
+        width: 380,
+        height: 240,
+      });
+    case "rank-allocation":
+      return lineChart({
+        data: rs.map((r) => ({ allocation: r.variant, total_rank: r.x, test_loss: r.test_loss })),
+        x: "total_rank",
+        y: "test_loss",
+        color: "allocation",
+        logY: true,
+        title: title("Per-layer ranks R_l = R + l·rank_step, L̄=1, L=4"),
+        xTitle: "total rank Σ R_l",
+        yTitle: "test MSE",
+        rules: [{ at: 16, label: "Σ R_l = D" }],
+        width: 380,
+        height: 240,
+      });
+  }
+}
+
+export interface RenderedFigure {
+  preset: PresetName;
+  budget: BudgetName;
+  file: string;
+}
+
+/** Renders every preset/budget that has a CSV in `results` to `<figures>/<preset>.<budget>.svg`. */
+export async function renderFigures(opts: { budgets?: readonly BudgetName[]; results?: string; figures?: string } = {}): Promise<RenderedFigure[]> {
+  const results = opts.results ?? resultsDir();
+  const out = opts.figures ?? figuresDir();
+  fs.mkdirSync(out, { recursive: true });
+  const done: RenderedFigure[] = [];
+  for (const budget of opts.budgets ?? (["quick", "course", "paper"] as const)) {
+    for (const preset of PRESET_NAMES) {
+      if (!fs.existsSync(csvFile(preset, budget, results))) continue;
+      const rs = loadResults(preset, budget, results).rows;
+      const hist = fs.existsSync(historyCsvFile(preset, budget, results)) ? loadHistory(preset, budget, results).rows : [];
+      if (rs.length === 0) continue;
+      const svg = await renderSvg(figureSpec(preset, budget, rs, hist));
+      const file = path.join(out, `${preset}.${budget}.svg`);
+      fs.writeFileSync(file, svg);
+      done.push({ preset, budget, file });
+    }
+  }
+  return done;
+}
