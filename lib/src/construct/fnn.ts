@@ -55,6 +55,14 @@ export interface FNNConstruction {
     linearised: boolean;
     /** Exactness predicted by the theory: rank at/above threshold and linearised. */
     exactExpected: boolean;
+    /**
+     * Float64 conditioning: the largest `Π_{l∈P_i}‖Ŵ_l‖₂ / ‖W̄_i‖₂` over blocks. Lemma 1's factors carry
+     * inverses of frozen matrices, so adapted weights can be huge and must cancel; float64 then leaves
+     * a relative error of roughly `eps · roundingScale`.
+     */
+    roundingScale: number;
+    /** A warning when `eps · roundingScale > 1e-6` (deep blocks of ill-conditioned frozen layers), else null. */
+    roundingWarning: string | null;
   };
 }
 
@@ -128,15 +136,26 @@ export function constructFNN(frozen: FNN, target: FNN, opts: FNNConstructionOpti
       const pre = addColumn(W[W.length - 1].mmul(z), last);
       z = relu_ ? relu(pre) : pre;
     }
-    rho = spectralNorm(Wbar.W) * rho + vectorNorm(Wbar.b);
+    // Bound on the block's output norm through the adapted layers (ReLU is 1-Lipschitz with
+    // ReLU(0) = 0), valid at any rank — below the threshold the block is not W̄_i.
+    rho = spectralNorm(W[W.length - 1]) * s + vectorNorm(last);
   });
   const adaptation: FNNAdaptation = { adapters, biases: useBias ? biases : null };
   const th = fnnThreshold(frozen, target, P);
   const linearised = !relu_ || useBias || P.every((b) => b.length === 1);
+  const adaptedLayers = mergeFNN(frozen, adaptation).layers;
+  const roundingScale = Math.max(
+    ...P.map((block, i) => block.reduce((acc, l) => acc * spectralNorm(adaptedLayers[l].W), 1) / Math.max(spectralNorm(target.layers[i].W), Number.MIN_VALUE)),
+  );
+  const expectedRounding = Number.EPSILON * roundingScale;
+  const roundingWarning =
+    expectedRounding > 1e-6
+      ? `adapted weights are ill-conditioned (Π‖Ŵ_l‖/‖W̄_i‖ = ${roundingScale.toExponential(1)}): float64 rounding may reach ~${expectedRounding.toExponential(0)} relative error; deep blocks multiply inverses of frozen layers`
+      : null;
   const atThreshold = P.every((block, i) => block.reduce((acc, l) => acc + ranks[l], 0) >= th.discrepancyRanks[i]);
   return {
     adaptation,
-    adapted: mergeFNN(frozen, adaptation),
+    adapted: { ...frozen, layers: adaptedLayers },
     diagnostics: {
       partition: P,
       discrepancyRanks: th.discrepancyRanks,
@@ -145,6 +164,8 @@ export function constructFNN(frozen: FNN, target: FNN, opts: FNNConstructionOpti
       biasConstants,
       linearised,
       exactExpected: linearised && atThreshold,
+      roundingScale,
+      roundingWarning,
     },
   };
 }

@@ -66,7 +66,7 @@ export function helpText(): string[] {
 }
 
 function fmt(x: number): string {
-  return x !== 0 && Math.abs(x) < 1e-4 ? x.toExponential(4) : x.toFixed(4);
+  return x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e6) ? x.toExponential(4) : x.toFixed(4);
 }
 
 /** Runs the CLI; returns the exit code. `write` receives each output line. */
@@ -79,6 +79,8 @@ export async function main(argv: readonly string[], write: (line: string) => voi
     const config = parseArgs(argv);
     if (!config.json) describeConfig(config).forEach((l) => write(l));
     const result = await runExperiment(config);
+    const warning = result.diagnostics?.roundingWarning;
+    if (typeof warning === "string") process.stderr.write(`lora-exp: warning: ${warning}\n`);
     if (config.json) {
       write(JSON.stringify({ ...result, config }));
     } else {

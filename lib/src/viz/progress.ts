@@ -31,3 +31,17 @@ export function progressLine(label: string, everyMs = 250): (p: ProgressReport) 
     display.show({ "text/plain": parts.join("  ") });
   };
 }
+
+/**
+ * A trainer's `onProgress` callback (`(step, trainLoss, valLoss, stepsPerSec)`, as in `TrainSettings`)
+ * that shows a live progress line: `trainFNNLoRA(frozen, target, { ..., onProgress: trainingProgress("R = 4", steps) })`.
+ */
+export function trainingProgress(
+  label: string,
+  steps: number,
+  everyMs = 250,
+): (step: number, trainLoss: number, valLoss: number, stepsPerSec: number) => void {
+  const show = progressLine(label, everyMs);
+  return (step, trainLoss, valLoss, stepsPerSec) =>
+    show({ step, steps, trainLoss, ...(Number.isFinite(valLoss) ? { valLoss } : {}), stepsPerSec });
+}
