@@ -1,15 +1,19 @@
 /**
  * Executes runs: `ours` through the float64 constructions (`runOurs`), FNN `sgd`/`flt` through the
- * tfjs FNN trainers (several LoRA runs of one shape batched into one computation), anything else
- * (Transformer training) through `runExperiment`, the `lora-exp` dispatcher. Pretrained frozen
+ * tfjs FNN trainers (several LoRA runs of one shape batched into one computation), Transformer
+ * LoRA through `trainTransformerLoRA` (with the budget's validation cadence), anything else through
+ * `runExperiment`, the `lora-exp` dispatcher. Streams and pretraining follow `runTrained`, so a
+ * record's configuration re-run with `lora-exp` gives the same numbers (up to the validation set
+ * size/cadence, which `lora-exp` fixes at 256 inputs every step). Pretrained frozen
  * models are pretrained once per (shape, seed) and cached for the process.
  */
 import { ConfigError, NumericError } from "../../errors";
-import { makeFNNPair } from "../../models/targets";
-import type { FNN } from "../../models/types";
+import { makeFNNPair, makeTransformerPair } from "../../models/targets";
+import type { FNN, Transformer } from "../../models/types";
 import { initBackend } from "../../tf/backend";
 import { pretrainFNN, rankSchedule, trainFNNFinalLayers, trainFNNLoRA, trainFNNLoRABatch, type FNNTrained } from "../../tf/fnn-train";
 import type { TrainOutcome } from "../../tf/settings";
+import { pretrainTransformer, trainTransformerLoRA } from "../../tf/transformer-train";
 import { runExperiment } from "../cli";
 import type { ExperimentConfig, ExperimentResult } from "../config";
 import { registerPretrainer, runOurs } from "../run-ours";
@@ -43,16 +47,33 @@ function frozenFNN(c: SweepConfig, pair: { target: FNN; frozen: FNN }): { model:
   return hit;
 }
 
+const pretrainTfnCache = new Map<string, { model: Transformer; steps: number }>();
+
+/** The frozen Transformer of a run: random, or pretrained toward the target (cached). */
+function frozenTransformer(c: SweepConfig, pair: { target: Transformer; frozen: Transformer }): { model: Transformer; steps: number } {
+  if (!c.pretrained) return { model: pair.frozen, steps: 0 };
+  const key = canonicalJson([c.width, c.target_depth, c.n_head, c.seq_length, c.seed, c.pretrained_epochs, c.pretrained_lr, c.pretrained_level, c.batch_size]);
+  let hit = pretrainTfnCache.get(key);
+  if (hit === undefined) {
+    const p = pretrainTransformer(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, seqLength: c.seq_length });
+    hit = { model: p.model, steps: p.steps };
+    pretrainTfnCache.set(key, hit);
+  }
+  return hit;
+}
+
 let hooked = false;
 /** `runOurs` asks this hook for pretrained frozen FNNs: the same cache as the trainers. */
 function hookPretrainer(): void {
   if (hooked) return;
   hooked = true;
   registerPretrainer(async (config, frozen, target) => {
-    if (!("layers" in frozen) || !("layers" in target)) {
-      throw new ConfigError("a pretrained frozen Transformer needs the Transformer pretrainer of the training engine: not available to sweeps yet");
-    }
+    await initBackend();
     const c = config as unknown as SweepConfig;
+    if (frozen.kind === "transformer" && target.kind === "transformer") {
+      return frozenTransformer(c, { frozen, target }).model as unknown as typeof frozen;
+    }
+    if (frozen.kind !== "fnn" || target.kind !== "fnn") throw new ConfigError("frozen and target must be the same kind of model");
     return frozenFNN(c, { frozen: frozen as FNN, target: target as FNN }).model as unknown as typeof frozen;
   });
 }
@@ -91,7 +112,7 @@ export function downsample(outcome: Pick<TrainOutcome, "trainLoss" | "valLoss" |
   return { steps, train, val, valSteps };
 }
 
-function fromTrained(t: FNNTrained, pretrainSteps: number, historyPoints: number): RunResult {
+function fromTrained(t: TrainOutcome, pretrainSteps: number, historyPoints: number): RunResult {
   return {
     test_loss: t.testLoss,
     test_shift_loss: t.testShiftLoss,
@@ -155,8 +176,14 @@ async function runOne(s: RunSpec, historyPoints: number): Promise<RunResult> {
     if (c.task === "regression") acc = sacc = null;
     return { ...fromExperiment(r, historyPoints), accuracy: acc, shift_accuracy: sacc };
   }
-  if (c.exp !== "fnn") return fromExperiment(await runExperiment(toExperimentConfig(c)), historyPoints);
   await initBackend();
+  if (c.exp === "tfn" && s.method === "sgd" && c.rank_step === 0) {
+    const pair = makeTransformerPair({ width: c.width, depth: c.target_depth, heads: c.n_head, seed: c.seed });
+    const frozen = frozenTransformer(c, pair);
+    const t = trainTransformerLoRA(frozen.model, pair.target, { rank: c.rank, std: c.std, seqLength: c.seq_length, ...trainSettings(c) });
+    return fromTrained(t, frozen.steps, historyPoints);
+  }
+  if (c.exp !== "fnn") return fromExperiment(await runExperiment(toExperimentConfig(c)), historyPoints);
   const pair = pairOf(c);
   const frozen = frozenFNN(c, pair);
   const t =

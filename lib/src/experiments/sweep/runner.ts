@@ -88,7 +88,41 @@ export function planTasks(pending: readonly RunSpec[], batch: number): RunSpec[]
   }
   for (const g of groups.values()) if (g.length > 0) tasks.push(g);
   const firstSeed = (t: RunSpec[]) => Math.min(...t.map((s) => s.seed));
-  return [...ours, ...tasks.sort((a, b) => firstSeed(a) - firstSeed(b))];
+  const prio = coarseToFine([...new Set(pending.map((s) => s.x))]);
+  const firstX = (t: RunSpec[]) => Math.min(...t.map((s) => prio.get(s.x) ?? 0));
+  // stable sort: seed by seed, and within a seed the x values coarse to fine, so a sweep cut
+  // short still has a whole curve at a coarse resolution
+  return [...ours, ...tasks.sort((a, b) => firstSeed(a) - firstSeed(b) || firstX(a) - firstX(b))];
+}
+
+/** Position of each x in a coarse-to-fine order: both ends, then midpoints of ever finer halves. */
+export function coarseToFine(values: readonly number[]): Map<number, number> {
+  const xs = [...values].sort((a, b) => a - b);
+  const order: number[] = [];
+  const seen = new Set<number>();
+  const take = (i: number) => {
+    if (!seen.has(i)) {
+      seen.add(i);
+      order.push(xs[i]);
+    }
+  };
+  if (xs.length > 0) {
+    take(0);
+    take(xs.length - 1);
+  }
+  let intervals: Array<[number, number]> = [[0, xs.length - 1]];
+  while (intervals.length > 0) {
+    const next: Array<[number, number]> = [];
+    for (const [a, b] of intervals) {
+      if (b - a < 2) continue;
+      const m = (a + b) >> 1;
+      take(m);
+      next.push([a, m], [m, b]);
+    }
+    intervals = next;
+  }
+  xs.forEach((_, i) => take(i));
+  return new Map(order.map((x, i) => [x, i]));
 }
 
 export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
