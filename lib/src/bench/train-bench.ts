@@ -1,15 +1,23 @@
 /**
  * Training-engine benchmark: steps/s of one training run (train step + validation forward every
  * step), for the FNN (D=16, L=2, L̄=1, rank 4, batch 256), the Transformer (D=16, H=2, N=10, L=1,
- * rank 4, batch 256), and 16 FNNs trained in one batched computation. Prints the backend,
- * `tf.memory()` before/after, and ratios against the reference PyTorch rates measured on this
- * machine (FNN ≈ 550 steps/s, Transformer ≈ 20 steps/s).
+ * rank 4, batch 256), and 16 FNNs (ranks 1..16, one seed) trained in one batched computation.
  *
- * Run: `npx tsc -p lib/tsconfig.json && node lib/dist/bench/train-bench.js [--fnn-steps 2000]
- * [--tfn-steps 60] [--batch-steps 300] [--models 16]`; `LORA_BACKEND=cpu|wasm|tensorflow` picks the backend.
+ * The FNN runs on both kernels (`fused`: typed-array loops, `tfjs`: the tfjs graph; see
+ * `tf/fnn-fused.ts`), interleaved A/B in the same process and repeated (`--reps`), reporting the
+ * median. Besides wall-clock rates it prints CPU-time rates (steps per CPU-second of this process,
+ * setup and test metrics included), which a loaded machine distorts far less, and the load average.
+ * Ratios: single runs against the reference PyTorch rates measured on this machine class
+ * (FNN ≈ 550 steps/s, Transformer ≈ 20 steps/s), batched model-steps/s against the single run of
+ * the same kernel (and against the tfjs single run).
+ *
+ * Run: `npm run build && node lib/dist/bench/train-bench.js [--fnn-steps 2000] [--tfn-steps 60]
+ * [--batch-steps 300] [--models 16] [--reps 3] [--skip-tfn]`; `LORA_BACKEND=cpu|wasm|tensorflow` picks the backend.
  */
+import { loadavg } from "node:os";
 import { makeFNNPair, makeTransformerPair } from "../models/targets";
 import { initBackend, tf } from "../tf/backend";
+import { setFNNKernel, type FNNKernel } from "../tf/fnn-fused";
 import { trainFNNLoRA, trainFNNLoRABatch } from "../tf/fnn-train";
 import { trainTransformerLoRA } from "../tf/transformer-train";
 
@@ -26,9 +34,35 @@ function memory(): string {
   return `${m.numTensors} tensors, ${(m.numBytes / 1024).toFixed(1)} KiB`;
 }
 
-function line(name: string, rate: number, unit: string, ratio: number, target: number): void {
+function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
+}
+
+function line(name: string, rate: number, unit: string, ratio: number, target: number, extra = ""): void {
   const ok = ratio >= target ? "meets" : "BELOW";
-  console.log(`${name.padEnd(34)} ${rate.toFixed(1).padStart(8)} ${unit.padEnd(14)} ratio ${ratio.toFixed(2)}x (target ${target}x: ${ok})`);
+  console.log(`${name.padEnd(34)} ${rate.toFixed(1).padStart(8)} ${unit.padEnd(14)} ratio ${ratio.toFixed(2)}x (target ${target}x: ${ok})${extra}`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+interface Rate {
+  /** Loop steps per wall-clock second (the trainer's own timing). */
+  wall: number;
+  /** Steps per CPU-second of this process (whole call). */
+  cpu: number;
+}
+
+function timed(steps: number, f: () => { stepsPerSec: number }): Rate {
+  const c0 = process.cpuUsage();
+  const r = f();
+  const c = process.cpuUsage(c0);
+  return { wall: r.stepsPerSec, cpu: steps / ((c.user + c.system) / 1e6) };
 }
 
 async function main(): Promise<void> {
@@ -38,26 +72,63 @@ async function main(): Promise<void> {
   const tfnSteps = flag("tfn-steps", 60);
   const batchSteps = flag("batch-steps", 300);
   const K = flag("models", 16);
+  const reps = flag("reps", 3);
   const common = { lr: 1e-3, seed: 0, batchSize: 256, nVal: 256, nTest: 256, valEvery: 1 };
   const fnn = makeFNNPair({ width: 16, targetDepth: 1, frozenDepth: 2, activation: "relu", bias: true, seed: 0 });
-  const tfn = makeTransformerPair({ width: 16, depth: 1, heads: 2, seed: 0 });
-
-  // Warm-up (kernel setup, JIT), then measured runs; rates cover the training loop only.
-  trainFNNLoRA(fnn.frozen, fnn.target, { ...common, rank: 4, steps: 100 });
-  console.log(`memory before: ${memory()}`);
-  const single = trainFNNLoRA(fnn.frozen, fnn.target, { ...common, rank: 4, steps: fnnSteps });
-  line(`FNN single (${fnnSteps} steps)`, single.stepsPerSec, "steps/s", single.stepsPerSec / REFERENCE.fnn, TARGET.fnn);
-
-  trainTransformerLoRA(tfn.frozen, tfn.target, { ...common, rank: 4, steps: 5 });
-  const t = trainTransformerLoRA(tfn.frozen, tfn.target, { ...common, rank: 4, steps: tfnSteps });
-  line(`Transformer single (${tfnSteps} steps)`, t.stepsPerSec, "steps/s", t.stepsPerSec / REFERENCE.tfn, TARGET.tfn);
-
   const members = Array.from({ length: K }, (_, k) => ({ ...fnn, rank: 1 + (k % 16), seed: 0, lr: 1e-3 }));
-  trainFNNLoRABatch(members, { ...common, steps: 20 });
-  const batched = trainFNNLoRABatch(members, { ...common, steps: batchSteps });
-  const modelSteps = batched[0].stepsPerSec * K;
-  line(`FNN batched, ${K} models (${batchSteps} steps)`, modelSteps, "model-steps/s", modelSteps / single.stepsPerSec, TARGET.batched);
-  console.log(`  (${batched[0].stepsPerSec.toFixed(1)} batched steps/s; ratio is vs the single-run FNN rate)`);
+  const kernels: FNNKernel[] = ["fused", "tfjs"];
+  const single = (k: FNNKernel, steps: number): Rate => {
+    setFNNKernel(k);
+    return timed(steps, () => trainFNNLoRA(fnn.frozen, fnn.target, { ...common, rank: 4, steps }));
+  };
+  const batched = (k: FNNKernel, steps: number): Rate => {
+    setFNNKernel(k);
+    const r = timed(steps, () => trainFNNLoRABatch(members, { ...common, steps })[0]);
+    return { wall: r.wall * K, cpu: r.cpu * K };
+  };
+
+  // Warm-up (kernel setup, JIT), then interleaved measured runs; wall rates cover the training loop only.
+  for (const k of kernels) {
+    single(k, 100);
+    batched(k, 10);
+  }
+  console.log(`memory before: ${memory()}`);
+  console.log(`load average before: ${load()}`);
+  const runs = new Map<string, Rate[]>();
+  const record = (key: string, r: Rate): void => void runs.set(key, [...(runs.get(key) ?? []), r]);
+  for (let rep = 0; rep < reps; rep++) {
+    for (const k of kernels) {
+      // The tfjs kernel is ~5× slower per step: fewer steps keep the rounds comparable in time.
+      record(`single ${k}`, single(k, k === "fused" ? fnnSteps : Math.ceil(fnnSteps / 4)));
+      record(`batched ${k}`, batched(k, k === "fused" ? batchSteps : Math.ceil(batchSteps / 4)));
+    }
+  }
+  setFNNKernel(null);
+  const med = (key: string): Rate => {
+    const rs = runs.get(key) ?? [];
+    return { wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)) };
+  };
+  const all = (key: string): string => (runs.get(key) ?? []).map((r) => r.wall.toFixed(0)).join(", ");
+  console.log(`FNN, median of ${reps} interleaved runs (wall rates of each run in brackets); cpu = per CPU-second`);
+  for (const k of kernels) {
+    const s = med(`single ${k}`);
+    line(`FNN single, ${k}`, s.wall, "steps/s", s.wall / REFERENCE.fnn, TARGET.fnn, `  cpu ${s.cpu.toFixed(0)} steps/s (${(s.cpu / REFERENCE.fnn).toFixed(2)}x)  [${all(`single ${k}`)}]`);
+  }
+  for (const k of kernels) {
+    const s = med(`single ${k}`);
+    const b = med(`batched ${k}`);
+    line(`FNN batched ${K}, ${k}`, b.wall, "model-steps/s", b.wall / s.wall, TARGET.batched, `  cpu ${b.cpu.toFixed(0)} (${(b.cpu / s.cpu).toFixed(2)}x)  [${all(`batched ${k}`)}]`);
+  }
+  const fusedVsTfjs = med("batched fused").wall / med("single tfjs").wall;
+  console.log(`  batched fused vs single tfjs: ${fusedVsTfjs.toFixed(2)}x; single fused vs single tfjs: ${(med("single fused").wall / med("single tfjs").wall).toFixed(2)}x`);
+  console.log(`load average after FNN: ${load()}`);
+
+  if (!process.argv.includes("--skip-tfn")) {
+    const tfn = makeTransformerPair({ width: 16, depth: 1, heads: 2, seed: 0 });
+    trainTransformerLoRA(tfn.frozen, tfn.target, { ...common, rank: 4, steps: 5 });
+    const t = trainTransformerLoRA(tfn.frozen, tfn.target, { ...common, rank: 4, steps: tfnSteps });
+    line(`Transformer single (${tfnSteps} steps)`, t.stepsPerSec, "steps/s", t.stepsPerSec / REFERENCE.tfn, TARGET.tfn);
+  }
   console.log(`memory after: ${memory()}`);
 }
 

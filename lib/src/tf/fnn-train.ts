@@ -10,6 +10,7 @@ import { checkOptimiserSettings } from "./adam";
 import { tf } from "./backend";
 import { fillGaussianRows } from "./data";
 import { FNNEngine, type FNNLayerPlan, type FNNMember } from "./fnn-engine";
+import { FusedFNNStepper, fnnKernel } from "./fnn-fused";
 import { runLoop, type LoopResult } from "./loop";
 import { resolveSettings, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
 import { halvesMatrix, taskAccuracy, taskLoss } from "./task";
@@ -115,6 +116,11 @@ class FNNStepper {
   }
 }
 
+/** The per-step evaluator: the fused typed-array kernel on CPU backends, the tfjs graph otherwise (see `fnnKernel`). */
+function makeStepper(engine: FNNEngine, seeds: number[], s: ResolvedSettings, trainPurpose = "train"): FNNStepper | FusedFNNStepper {
+  return fnnKernel() === "fused" ? new FusedFNNStepper(engine, seeds, s, trainPurpose) : new FNNStepper(engine, seeds, s, trainPurpose);
+}
+
 /** Test metrics of K trained models: `nTest` inputs from stream `test`, and the same inputs ×5. */
 function testMetrics(engine: FNNEngine, theta: Float32Array, seeds: number[], s: ResolvedSettings): Array<{ loss: number; shift: number; acc: number | null; shiftAcc: number | null }> {
   const { K, D } = engine;
@@ -157,7 +163,7 @@ function runFNN(
 ): Array<FNNTrained> {
   lrs.forEach((lr, k) => checkOptimiserSettings(lr, wds[k]));
   const engine = new FNNEngine(members, plan, s.task);
-  const stepper = new FNNStepper(engine, seeds, s);
+  const stepper = makeStepper(engine, seeds, s);
   try {
     const theta = new Float32Array(engine.theta);
     const lr = new Float32Array(theta.length);
@@ -323,7 +329,7 @@ export function pretrainFNN(frozen: FNN, target: FNN, opts: PretrainOptions): Pr
   const plan = frozen.layers.map((): FNNLayerPlan => ({ weight: "full", bias: frozen.bias }));
   const engine = new FNNEngine([{ frozen, target, adaptation: null }], plan, "regression");
   const dataSeed = opts.seed;
-  const stepper = new FNNStepper(engine, [dataSeed], { ...s, nTrain: null }, "pretrain");
+  const stepper = makeStepper(engine, [dataSeed], { ...s, nTrain: null }, "pretrain");
   try {
     const theta = new Float32Array(engine.theta);
     const stop = pretrainStopRule(level);

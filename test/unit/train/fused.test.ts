@@ -1,0 +1,124 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { stream } from "../../../lib/src/linalg/random";
+import { makeFNNPair } from "../../../lib/src/models/targets";
+import { initBackend } from "../../../lib/src/tf/backend";
+import { fillGaussianRows } from "../../../lib/src/tf/data";
+import { GaussianStream, fnnKernel, parseFNNKernel, setFNNKernel, type FNNKernel } from "../../../lib/src/tf/fnn-fused";
+import { pretrainFNN, trainFNNFinalLayers, trainFNNLoRA, trainFNNLoRABatch } from "../../../lib/src/tf/fnn-train";
+import { ConfigError } from "../../../lib/src/errors";
+
+const small = { width: 8, targetDepth: 1, frozenDepth: 2, activation: "relu" as const, bias: true, seed: 3 };
+const quick = { nVal: 48, nTest: 64, batchSize: 40 };
+
+/** Runs `f` with the FNN kernel forced, restoring the previous setting. */
+function withKernel<T>(kernel: FNNKernel, f: () => T): T {
+  const prev = setFNNKernel(kernel);
+  try {
+    return f();
+  } finally {
+    setFNNKernel(prev);
+  }
+}
+
+/** Largest relative difference of two loss curves (relative to max(|a|, 1e-3)). */
+function relDiff(a: readonly number[], b: readonly number[]): number {
+  assert.equal(a.length, b.length);
+  return Math.max(0, ...a.map((x, i) => Math.abs(x - b[i]) / Math.max(Math.abs(x), 1e-3)));
+}
+
+const TOL = 1e-5;
+
+test("fused Gaussian draws equal stream().normal() in fillGaussianRows order (spare carried across calls)", () => {
+  const fast = new GaussianStream(11, "train");
+  const ref = stream(11, "train");
+  for (const [n, D] of [[5, 3], [4, 2], [7, 16]]) {
+    const a = new Float64Array(n * D);
+    const b = new Float32Array(n * D);
+    fast.fillRows(a, 0, n, D);
+    fillGaussianRows(ref, b, 0, n, D);
+    assert.deepEqual(Array.from(a), Array.from(b));
+  }
+});
+
+test("kernel choice: LORA_FNN_KERNEL parsing, forcing, default by backend", async () => {
+  const info = await initBackend();
+  assert.equal(parseFNNKernel(undefined), "auto");
+  assert.equal(parseFNNKernel(" Fused "), "fused");
+  assert.throws(() => parseFNNKernel("gpu"), ConfigError);
+  withKernel("tfjs", () => assert.equal(fnnKernel(), "tfjs"));
+  const prev = setFNNKernel("auto");
+  try {
+    if (process.env.LORA_FNN_KERNEL === undefined) assert.equal(fnnKernel(), info.name === "tensorflow" ? "tfjs" : "fused");
+  } finally {
+    setFNNKernel(prev);
+  }
+});
+
+test("fused == tfjs loss histories: LoRA (mixed ranks) and flt, bias on/off, relu/linear, three tasks, n_train", async () => {
+  await initBackend();
+  for (const activation of ["relu", "linear"] as const) {
+    for (const bias of [true, false]) {
+      const { frozen, target } = makeFNNPair({ ...small, activation, bias });
+      for (const task of ["regression", "classification", "binary"] as const) {
+        const nTrain = task === "classification" ? 24 : null;
+        const o = { steps: 12, lr: 1e-2, seed: 5, task, nTrain, ...quick };
+        const lora = { ...o, rank: [2, 3] };
+        const flt = { ...o, lastLayers: 1 };
+        const a = withKernel("tfjs", () => trainFNNLoRA(frozen, target, lora));
+        const b = withKernel("fused", () => trainFNNLoRA(frozen, target, lora));
+        const what = `${activation} bias=${bias} ${task}`;
+        assert.ok(relDiff(a.trainLoss, b.trainLoss) < TOL, `LoRA train ${what}`);
+        assert.ok(relDiff(a.valLoss, b.valLoss) < TOL, `LoRA val ${what}`);
+        assert.equal(a.bestStep, b.bestStep, what);
+        assert.ok(Math.abs(a.testLoss - b.testLoss) <= TOL * Math.max(a.testLoss, 1e-3), what);
+        const c = withKernel("tfjs", () => trainFNNFinalLayers(frozen, target, flt));
+        const d = withKernel("fused", () => trainFNNFinalLayers(frozen, target, flt));
+        assert.ok(relDiff(c.trainLoss, d.trainLoss) < TOL, `flt train ${what}`);
+        assert.ok(relDiff(c.valLoss, d.valLoss) < TOL, `flt val ${what}`);
+      }
+    }
+  }
+});
+
+test("fused == tfjs for batched models (padded ranks, shared and distinct seeds/targets) and pretraining", async () => {
+  await initBackend();
+  const p0 = makeFNNPair(small);
+  const p1 = makeFNNPair({ ...small, seed: 4 });
+  const members = [
+    { ...p0, rank: 1, seed: 0, lr: 1e-2 },
+    { ...p0, rank: [3, 2], seed: 0, lr: 3e-3, weightDecay: 1e-3 },
+    { ...p1, rank: 2, seed: 7, lr: 1e-2 },
+    { frozen: p0.frozen, target: p1.target, rank: 4, seed: 0, lr: 1e-2 },
+  ];
+  const A = withKernel("tfjs", () => trainFNNLoRABatch(members, { steps: 10, ...quick }));
+  const B = withKernel("fused", () => trainFNNLoRABatch(members, { steps: 10, ...quick }));
+  A.forEach((a, k) => {
+    assert.ok(relDiff(a.trainLoss, B[k].trainLoss) < TOL, `model ${k} train`);
+    assert.ok(relDiff(a.valLoss, B[k].valLoss) < TOL, `model ${k} val`);
+  });
+  const P = withKernel("tfjs", () => pretrainFNN(p0.frozen, p0.target, { seed: 0, lr: 1e-2, level: 2, batchSize: 32, epochs: 30 }));
+  const Q = withKernel("fused", () => pretrainFNN(p0.frozen, p0.target, { seed: 0, lr: 1e-2, level: 2, batchSize: 32, epochs: 30 }));
+  assert.equal(P.steps, Q.steps);
+  assert.ok(Math.abs(P.finalLoss - Q.finalLoss) <= TOL * P.finalLoss);
+});
+
+test("fused kernel: deterministic, and batched == alone (width 16: unrolled kernels)", async () => {
+  await initBackend();
+  const pair = makeFNNPair({ ...small, width: 16, seed: 9 });
+  const o = { steps: 15, lr: 1e-2, seed: 2, ...quick };
+  const a = withKernel("fused", () => trainFNNLoRA(pair.frozen, pair.target, { ...o, rank: 3 }));
+  const b = withKernel("fused", () => trainFNNLoRA(pair.frozen, pair.target, { ...o, rank: 3 }));
+  assert.deepEqual(a.trainLoss, b.trainLoss);
+  assert.deepEqual(a.valLoss, b.valLoss);
+  const members = [1, 3, 16].map((rank, k) => ({ ...pair, rank, seed: k === 2 ? 4 : 2, lr: 1e-2 }));
+  const batched = withKernel("fused", () => trainFNNLoRABatch(members, { steps: 15, ...quick }));
+  members.forEach((m, k) => {
+    const alone = withKernel("fused", () => trainFNNLoRA(m.frozen, m.target, { ...o, rank: m.rank, seed: m.seed }));
+    // Same arithmetic in the same order: equal, not just close.
+    assert.deepEqual(alone.trainLoss, batched[k].trainLoss, `model ${k}`);
+    assert.deepEqual(alone.valLoss, batched[k].valLoss, `model ${k}`);
+  });
+  const t = withKernel("tfjs", () => trainFNNLoRA(pair.frozen, pair.target, { ...o, rank: 3 }));
+  assert.ok(relDiff(t.trainLoss, a.trainLoss) < TOL);
+});
