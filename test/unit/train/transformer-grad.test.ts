@@ -1,0 +1,227 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { stream } from "../../../lib/src/linalg/random";
+import { initTransformerAdapters } from "../../../lib/src/models/init";
+import { makeTransformerPair } from "../../../lib/src/models/targets";
+import { initBackend, tf } from "../../../lib/src/tf/backend";
+import { disposeTransformerTensors, transformerTensors } from "../../../lib/src/tf/forward";
+import { resolveSettings } from "../../../lib/src/tf/settings";
+import type { Task } from "../../../lib/src/tf/task";
+import { FusedTransformer, type RawModel } from "../../../lib/src/tf/transformer-fused";
+import {
+  FusedTransformerStepper,
+  pretrainTransformer,
+  TransformerParams,
+  TransformerStepper,
+  trainTransformerLoRA,
+  type TransformerTrainMode,
+} from "../../../lib/src/tf/transformer-train";
+import { jsAxpyKernel, jsDotKernel, KernelArena } from "../../../lib/src/tf/transformer-wasm";
+
+interface Case {
+  name: string;
+  width: number;
+  depth: number;
+  heads: number;
+  N: number;
+  task: Task;
+  mode: TransformerTrainMode;
+  nTrain?: number;
+}
+
+const cases: Case[] = [
+  { name: "LoRA, L=1, regression", width: 6, depth: 1, heads: 2, N: 4, task: "regression", mode: "lora" },
+  { name: "LoRA, L=2, classification", width: 5, depth: 2, heads: 2, N: 3, task: "classification", mode: "lora" },
+  { name: "LoRA, L=2, H=3, binary, fixed n_train", width: 4, depth: 2, heads: 3, N: 5, task: "binary", mode: "lora", nTrain: 6 },
+  { name: "full (pretraining), L=2, regression", width: 4, depth: 2, heads: 2, N: 3, task: "regression", mode: "full" },
+];
+
+/** Losses and gradient of one evaluation by both engines (same θ, same batch). */
+function bothEngines(c: Case, useWasm: boolean): { autodiff: Float32Array; fused: Float32Array } {
+  const { frozen, target } = makeTransformerPair({ width: c.width, depth: c.depth, heads: c.heads, seed: 7 });
+  const ad = c.mode === "lora" ? initTransformerAdapters(frozen, 2, 0.5, stream(7, "adapters")) : null;
+  const params = new TransformerParams(frozen, c.mode, ad);
+  const s = resolveSettings({ steps: 1, lr: 1e-2, seed: 3, batchSize: 7, nVal: 5, nTrain: c.nTrain ?? null, task: c.task });
+  const targetT = transformerTensors(target);
+  const a = new TransformerStepper(params, targetT, c.N, c.task, s);
+  const f = new FusedTransformerStepper(params, target, c.N, c.task, s, "train", useWasm);
+  try {
+    // A θ away from the initialisation (B ≠ 0 everywhere), evaluated twice: two batches.
+    const theta = Float32Array.from(params.theta, (v, i) => v + 0.05 * Math.sin(i + 1));
+    a.evaluate(theta, true, true);
+    f.evaluate(theta, true, true);
+    return { autodiff: a.evaluate(theta, true, true), fused: f.evaluate(theta, true, true) };
+  } finally {
+    a.dispose();
+    f.dispose();
+    params.dispose();
+    disposeTransformerTensors(targetT);
+  }
+}
+
+for (const c of cases) {
+  for (const useWasm of [true, false]) {
+    test(`hand-written gradients equal tfjs autodiff: ${c.name}${useWasm ? "" : " (JS kernels)"}`, async () => {
+      await initBackend();
+      const { autodiff, fused } = bothEngines(c, useWasm);
+      assert.equal(fused.length, autodiff.length);
+      assert.ok(Math.abs(fused[0] - autodiff[0]) <= 1e-5 * Math.abs(autodiff[0]), `train loss ${fused[0]} vs ${autodiff[0]}`);
+      assert.ok(Math.abs(fused[1] - autodiff[1]) <= 1e-5 * Math.abs(autodiff[1]), `val loss ${fused[1]} vs ${autodiff[1]}`);
+      let scale = 0;
+      for (let i = 2; i < autodiff.length; i++) scale = Math.max(scale, Math.abs(autodiff[i]));
+      assert.ok(scale > 0);
+      for (let i = 2; i < autodiff.length; i++) {
+        assert.ok(Math.abs(fused[i] - autodiff[i]) <= 1e-4 * scale + 1e-4 * Math.abs(autodiff[i]), `θ[${i - 2}]: ${fused[i]} vs ${autodiff[i]}`);
+      }
+    });
+  }
+}
+
+test("fused gradients agree with central finite differences (raw weights, L=2)", () => {
+  const D = 4;
+  const N = 3;
+  const H = 2;
+  const L = 2;
+  let seed = 11;
+  const rnd = (k: number): Float64Array =>
+    Float64Array.from({ length: k }, () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return (seed / 2147483648 - 0.5) * 1.2;
+    });
+  const block = () => ({
+    WQT: [rnd(D * D), rnd(D * D)],
+    WKT: [rnd(D * D), rnd(D * D)],
+    WVT: [rnd(D * D), rnd(D * D)],
+    WOT: [rnd(D * D), rnd(D * D)],
+    W1T: rnd(D * D),
+    b1: rnd(D),
+    W2T: rnd(D * D),
+    b2: rnd(D),
+  });
+  const w: RawModel = { blocks: [block(), block()], WoT: rnd(D * D) };
+  const tgt: RawModel = { blocks: [block(), block()], WoT: rnd(D * D) };
+  const n = 5;
+  const X = Float32Array.from(rnd(n * N * D));
+  for (const task of ["regression", "classification"] as const) {
+    const eng = new FusedTransformer(D, N, H, L, task);
+    const T = eng.targets(eng.prepare(tgt, 1), X, n);
+    const loss = (m: RawModel): number => eng.evalLoss(eng.prepare(m), X, T, n);
+    const { loss: l0, grad } = eng.lossAndGrad(w, eng.prepare(w), X, n, null, T);
+    assert.ok(Math.abs(l0 - loss(w)) <= 1e-6 * l0);
+    const probes: [string, (m: RawModel) => Float64Array][] = [
+      ["WQT[0][0]", (m) => m.blocks[0].WQT[0]],
+      ["WKT[0][1]", (m) => m.blocks[0].WKT[1]],
+      ["WVT[1][0]", (m) => m.blocks[1].WVT[0]],
+      ["WOT[0][1]", (m) => m.blocks[0].WOT[1]],
+      ["W1T[0]", (m) => m.blocks[0].W1T],
+      ["W2T[0]", (m) => m.blocks[0].W2T],
+      ["W2T[1]", (m) => m.blocks[1].W2T],
+      ["b1[1]", (m) => m.blocks[1].b1],
+      ["b2[0]", (m) => m.blocks[0].b2],
+      ["b2[1]", (m) => m.blocks[1].b2],
+      ["WoT", (m) => m.WoT],
+    ];
+    const h = 1e-2;
+    for (const [name, get] of probes) {
+      const arr = get(w);
+      const g = get(grad);
+      for (const i of [0, arr.length - 1]) {
+        const v = arr[i];
+        arr[i] = v + h;
+        const up = loss(w);
+        arr[i] = v - h;
+        const down = loss(w);
+        arr[i] = v;
+        const fd = (up - down) / (2 * h);
+        assert.ok(Math.abs(fd - g[i]) <= 2e-3 + 2e-2 * Math.abs(fd), `${task} ${name}[${i}]: fd ${fd} vs ${g[i]}`);
+      }
+    }
+  }
+});
+
+test("loss histories: fused engine equals the autodiff engine (LoRA, pretraining)", async () => {
+  await initBackend();
+  const { frozen, target } = makeTransformerPair({ width: 8, depth: 1, heads: 2, seed: 1 });
+  const o = { rank: 2, seqLength: 5, steps: 8, lr: 1e-2, seed: 1, nVal: 16, nTest: 16, batchSize: 16 };
+  const a = trainTransformerLoRA(frozen, target, { ...o, engine: "autodiff" });
+  const b = trainTransformerLoRA(frozen, target, { ...o, engine: "fused" });
+  const close = (x: number[], y: number[]): void => {
+    assert.equal(x.length, y.length);
+    x.forEach((v, i) => assert.ok(Math.abs(v - y[i]) <= 1e-4 * Math.abs(v), `step ${i}: ${v} vs ${y[i]}`));
+  };
+  close(a.trainLoss, b.trainLoss);
+  close(a.valLoss, b.valLoss);
+  assert.deepEqual(a.valSteps, b.valSteps);
+  assert.equal(a.bestStep, b.bestStep);
+  assert.ok(Math.abs(a.testLoss - b.testLoss) <= 1e-4 * a.testLoss);
+  const p2 = makeTransformerPair({ width: 6, depth: 2, heads: 2, seed: 2 });
+  const pa = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "autodiff" });
+  const pb = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "fused" });
+  assert.equal(pa.steps, pb.steps);
+  assert.ok(Math.abs(pa.finalLoss - pb.finalLoss) <= 1e-4 * pa.finalLoss);
+});
+
+test("fused engine is the default on cpu/wasm and allocates no tensors per step", async () => {
+  await initBackend();
+  const { frozen, target } = makeTransformerPair({ width: 4, depth: 1, heads: 2, seed: 1 });
+  const counts = new Map<number, number>();
+  const before = tf.memory().numTensors;
+  trainTransformerLoRA(frozen, target, {
+    rank: 1,
+    seqLength: 3,
+    steps: 12,
+    lr: 1e-2,
+    seed: 1,
+    nVal: 8,
+    nTest: 8,
+    batchSize: 8,
+    progressEvery: 4,
+    onProgress: (s) => counts.set(s, tf.memory().numTensors),
+  });
+  assert.equal(counts.get(4), counts.get(12));
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("kernels: WebAssembly dot/axpy equal the JavaScript ones (strides, offsets, K and C not multiples of 4)", () => {
+  const arena = new KernelArena(1 << 16);
+  let seed = 5;
+  const fill = (a: Float32Array): void => {
+    for (let i = 0; i < a.length; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      a[i] = seed / 2147483648 - 0.5;
+    }
+  };
+  for (const K of [1, 3, 4, 10, 16, 33]) {
+    for (const C of [1, 5, 16, 21, 36]) {
+      for (const acc of [false, true]) {
+        const R = 3;
+        const sa = K + 1;
+        const os = C + 2;
+        // axpy: B k-major [K, C] with row stride C + 3; dot: the same B transposed.
+        const A = arena.alloc(R * sa + 1);
+        const B = arena.alloc(K * (C + 3) + 2);
+        const O = arena.alloc(R * os + 3);
+        fill(A);
+        fill(B);
+        fill(O);
+        const BT = new Float32Array(C * K);
+        for (let k = 0; k < K; k++) for (let c = 0; c < C; c++) BT[c * K + k] = B[2 + k * (C + 3) + c];
+        const ref = Float32Array.from(O);
+        jsDotKernel(K, acc)(A, 1, sa, BT, 0, K, ref, 3, os, R, C);
+        const viaAxpy = Float32Array.from(O);
+        jsAxpyKernel(K, acc)(A, 1, sa, B, 2, C + 3, viaAxpy, 3, os, R, C);
+        const O2 = arena.alloc(R * os + 3);
+        O2.set(O);
+        arena.axpy(K, acc)(A, 1, sa, B, 2, C + 3, O2, 3, os, R, C);
+        const BTa = arena.alloc(C * K);
+        BTa.set(BT);
+        arena.dot(K, acc)(A, 1, sa, BTa, 0, K, O, 3, os, R, C);
+        for (let i = 0; i < ref.length; i++) {
+          for (const [what, got] of [["wasm dot", O], ["wasm axpy", O2], ["js axpy", viaAxpy]] as const) {
+            assert.ok(Math.abs(got[i] - ref[i]) <= 1e-5, `${what} K=${K} C=${C} acc=${acc} [${i}]: ${got[i]} vs ${ref[i]}`);
+          }
+        }
+      }
+    }
+  }
+});
