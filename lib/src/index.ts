@@ -21,5 +21,6 @@ export * from "./tf/transformer-train";
 export * from "./experiments/config";
 export * from "./experiments/run-ours";
 export * from "./experiments/run-trained";
+export * from "./experiments/run";
 // notebooks
 export * from "./viz";

@@ -8,13 +8,9 @@
  */
 import { LoraError } from "../errors";
 import { DEFAULT_CONFIG, type ExperimentConfig, type ExperimentResult, describeConfig, parseArgs } from "./config";
-import { runOurs } from "./run-ours";
-import { runTrained } from "./run-trained";
+import { runExperiment } from "./run";
 
-/** Dispatch: `ours` → constructions; `sgd`/`flt` → training engine. */
-export function runExperiment(config: ExperimentConfig): Promise<ExperimentResult> {
-  return config.method === "ours" ? runOurs(config) : runTrained(config);
-}
+export { runExperiment };
 
 /** One line of help per flag (the reference run_exp.py's flags, plus n_train, best_epoch, json). */
 const FLAG_HELP: Record<Exclude<keyof ExperimentConfig, "json">, string> = {
