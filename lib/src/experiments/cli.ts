@@ -7,7 +7,7 @@
  * float64 construction reaches ~1e-30. `--json` prints exactly one JSON object instead.
  */
 import { LoraError } from "../errors";
-import { DEFAULT_CONFIG, type ExperimentConfig, type ExperimentResult, describeConfig, parseArgs } from "./config";
+import { DEFAULT_CONFIG, type ExperimentConfig, describeConfig, parseArgs } from "./config";
 import { runExperiment } from "./run";
 
 export { runExperiment };
