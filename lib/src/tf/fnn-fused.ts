@@ -23,14 +23,28 @@
  * per run), and the outputs of leading frozen layers (`flt`) for models with equal frozen layers.
  * Padded adapter columns (a model of rank r in a batch padded to R) are skipped: their gradients
  * are exactly zero in the tfjs engine and are left at zero here.
+ *
+ * Threads: a large batched run (K ≥ 2 models and about a second of work or more) splits its models
+ * over worker threads (`fnn-fused-worker.ts`, up to the machine's cores; `LORA_FNN_THREADS=n` or
+ * `setFNNThreads(n)` overrides, 1 disables). Each thread owns whole models and draws the shared
+ * inputs of its models' seeds itself, so the numbers do not depend on the thread count. θ and the
+ * output live in shared memory; the steps synchronise with `Atomics.wait`/`notify`.
+ *
+ * Layout of the code: the arithmetic is in `fnn-fused-core.ts` (no tfjs, loadable by workers);
+ * this module chooses the kernel, turns an `FNNEngine` into plain data and runs the threads.
  */
+import { availableParallelism } from "node:os";
+import { extname, join } from "node:path";
+import { Worker } from "node:worker_threads";
 import type { FNN } from "../models/types";
 import { ConfigError } from "../errors";
 import { tf } from "./backend";
 import type { FNNEngine } from "./fnn-engine";
+import { FusedFNNCore, transposed32, vector32, type FusedSpec, type LayerLayout } from "./fnn-fused-core";
 import type { LoopStepper } from "./loop";
 import type { ResolvedSettings } from "./settings";
-import type { Task } from "./task";
+
+export { GaussianStream } from "./fnn-fused-core";
 
 export type FNNKernel = "fused" | "tfjs";
 export type FNNKernelRequest = FNNKernel | "auto";
@@ -60,390 +74,31 @@ export function fnnKernel(): FNNKernel {
   return backend === "wasm" || backend === "cpu" ? "fused" : "tfjs";
 }
 
-// ---------------------------------------------------------------------------------------------
-// Gaussian draws: the exact sequence of `stream(seed, purpose).normal()` (xoshiro128** +
-// Box–Muller with the spare kept), with the state in locals instead of an array and no per-draw
-// call; `fillGaussianRows`' order (feature-major over a row-major [n, D] buffer).
 
-function hashSeed(seed: number, purpose: string): [number, number, number, number] {
-  let h = 0x811c9dc5 ^ (seed >>> 0);
-  const state: number[] = [];
-  const text = `${purpose}#${seed}`;
-  for (let round = 0; round < 4; round++) {
-    for (let i = 0; i < text.length; i++) {
-      h ^= text.charCodeAt(i);
-      h = Math.imul(h, 0x01000193) >>> 0;
-    }
-    h ^= round * 0x9e3779b9;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    state.push(h === 0 ? 0x9e3779b9 : h);
-  }
-  return [state[0], state[1], state[2], state[3]];
-}
+let forcedThreads: number | null = null;
 
-/** Same numbers as `stream(seed, purpose)`'s `normal()`, drawn in bulk. */
-export class GaussianStream {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-  private spare = 0;
-  private hasSpare = false;
-
-  constructor(seed: number, purpose: string) {
-    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
-    [this.s0, this.s1, this.s2, this.s3] = hashSeed(seed, purpose);
-    for (let i = 0; i < 8; i++) this.nextUint32();
-  }
-
-  nextUint32(): number {
-    const r = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 = (this.s2 ^ this.s0) >>> 0;
-    this.s3 = (this.s3 ^ this.s1) >>> 0;
-    this.s1 = (this.s1 ^ this.s2) >>> 0;
-    this.s0 = (this.s0 ^ this.s3) >>> 0;
-    this.s2 = (this.s2 ^ t) >>> 0;
-    this.s3 = rotl(this.s3, 11);
-    return r;
-  }
-
-  /** `out[offset + j·D + i]` = float32 of the next draw, i outer, j inner (`fillGaussianRows`). */
-  fillRows(out: Float64Array, offset: number, n: number, D: number): void {
-    let s0 = this.s0;
-    let s1 = this.s1;
-    let s2 = this.s2;
-    let s3 = this.s3;
-    let spare = this.spare;
-    let hasSpare = this.hasSpare;
-    for (let i = 0; i < D; i++) {
-      for (let j = 0; j < n; j++) {
-        let z: number;
-        if (hasSpare) {
-          z = spare;
-          hasSpare = false;
-        } else {
-          let u = 0;
-          while (u === 0) {
-            // uniform(): two draws, 27 + 26 bits
-            let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-            let t = (s1 << 9) >>> 0;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = rotl(s3, 11);
-            const hi = r >>> 5;
-            r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-            t = (s1 << 9) >>> 0;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = rotl(s3, 11);
-            u = (hi * 67108864 + (r >>> 6)) / 9007199254740992;
-          }
-          let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-          let t = (s1 << 9) >>> 0;
-          s2 ^= s0;
-          s3 ^= s1;
-          s1 ^= s2;
-          s0 ^= s3;
-          s2 ^= t;
-          s3 = rotl(s3, 11);
-          const hi = r >>> 5;
-          r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-          t = (s1 << 9) >>> 0;
-          s2 ^= s0;
-          s3 ^= s1;
-          s1 ^= s2;
-          s0 ^= s3;
-          s2 ^= t;
-          s3 = rotl(s3, 11);
-          const v = (hi * 67108864 + (r >>> 6)) / 9007199254740992;
-          const rad = Math.sqrt(-2 * Math.log(u));
-          spare = rad * Math.sin(2 * Math.PI * v);
-          hasSpare = true;
-          z = rad * Math.cos(2 * Math.PI * v);
-        }
-        out[offset + j * D + i] = Math.fround(z);
-      }
-    }
-    this.s0 = s0 >>> 0;
-    this.s1 = s1 >>> 0;
-    this.s2 = s2 >>> 0;
-    this.s3 = s3 >>> 0;
-    this.spare = spare;
-    this.hasSpare = hasSpare;
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Kernels on row-major [n, D] Float64Arrays (D×D weights stored transposed, `WT[k·D + j] = W(j, k)`).
-
-/** `out[i, :] = σ(b + zin[i, :] · WT)` for n rows (overwrites `out`). */
-type DenseFn = (zin: Float64Array, n: number, WT: Float64Array, b: Float64Array, out: Float64Array, relu: boolean) => void;
-/** `dW = zᵀ G` (D×D, overwrites). */
-type OuterFn = (z: Float64Array, G: Float64Array, n: number, dW: Float64Array) => void;
-/** `Gp = (G · WTᵀ) ⊙ [z > 0]` (the mask only when `relu`), and `db = Σ_rows G` when `db` is given. */
-type BackFn = (G: Float64Array, z: Float64Array, n: number, WT: Float64Array, Gp: Float64Array | null, relu: boolean, db: Float64Array | null) => void;
-
-interface Kernels {
-  dense: DenseFn;
-  outer: OuterFn;
-  back: BackFn;
-}
-
-/** Reference loops for any width (also the fallback for wide models). Zeros of `zin` (ReLU outputs) are skipped. */
-function genericKernels(D: number): Kernels {
-  return {
-    dense(zin, n, WT, b, out, relu) {
-      for (let i = 0; i < n; i++) {
-        const ri = i * D;
-        for (let j = 0; j < D; j++) out[ri + j] = b[j];
-        for (let k = 0; k < D; k++) {
-          const a = zin[ri + k];
-          if (a === 0) continue;
-          const w = k * D;
-          for (let j = 0; j < D; j++) out[ri + j] += a * WT[w + j];
-        }
-        if (relu) for (let j = 0; j < D; j++) if (!(out[ri + j] > 0)) out[ri + j] = 0;
-      }
-    },
-    outer(z, G, n, dW) {
-      dW.fill(0);
-      for (let i = 0; i < n; i++) {
-        const ri = i * D;
-        for (let q = 0; q < D; q++) {
-          const a = z[ri + q];
-          if (a === 0) continue;
-          const w = q * D;
-          for (let j = 0; j < D; j++) dW[w + j] += a * G[ri + j];
-        }
-      }
-    },
-    back(G, z, n, WT, Gp, relu, db) {
-      if (db !== null) {
-        db.fill(0);
-        for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) db[j] += G[i * D + j];
-      }
-      if (Gp === null) return;
-      for (let i = 0; i < n; i++) {
-        const ri = i * D;
-        for (let q = 0; q < D; q++) {
-          if (relu && !(z[ri + q] > 0)) {
-            Gp[ri + q] = 0;
-            continue;
-          }
-          const w = q * D;
-          let s = 0;
-          for (let j = 0; j < D; j++) s += G[ri + j] * WT[w + j];
-          Gp[ri + q] = s;
-        }
-      }
-    },
-  };
+/** Force the number of threads of batched fused runs (null: `LORA_FNN_THREADS`, else automatic); returns the previous setting. */
+export function setFNNThreads(threads: number | null): number | null {
+  if (threads !== null && (!Number.isInteger(threads) || threads < 1)) throw new ConfigError(`threads ${threads} must be a positive integer`);
+  const prev = forcedThreads;
+  forcedThreads = threads;
+  return prev;
 }
 
 /**
- * The same loops with the width-D inner loop unrolled into D local accumulators (generated once per
- * width): V8 keeps them in registers, about 3× faster than the indexed inner loops at D = 16.
- * Same arithmetic, same summation order as `genericKernels`.
+ * Threads for a fused run of K models: forced (`setFNNThreads`, `LORA_FNN_THREADS`), else the
+ * machine's cores (at most 4) when the run is long enough to repay starting workers (~0.1 s):
+ * steps × K × rows × D² × L ≥ 1e9 multiply-adds.
  */
-function unrolledKernels(D: number): Kernels {
-  const J = Array.from({ length: D }, (_, j) => j);
-  const each = (f: (j: number) => string): string => J.map(f).join("\n");
-  const dense = `
-    for (let i = 0; i < n; i++) {
-      const ri = i * ${D};
-      ${each((j) => `let a${j} = b[${j}];`)}
-      for (let k = 0; k < ${D}; k++) {
-        const x = zin[ri + k];
-        if (x === 0) continue;
-        const w = k * ${D};
-        ${each((j) => `a${j} += x * WT[w + ${j}];`)}
-      }
-      if (relu) { ${each((j) => `out[ri + ${j}] = a${j} > 0 ? a${j} : 0;`)} }
-      else { ${each((j) => `out[ri + ${j}] = a${j};`)} }
-    }`;
-  const outer = `
-    for (let q = 0; q < ${D}; q++) {
-      ${each((j) => `let a${j} = 0;`)}
-      for (let i = 0; i < n; i++) {
-        const x = z[i * ${D} + q];
-        if (x === 0) continue;
-        const ri = i * ${D};
-        ${each((j) => `a${j} += x * G[ri + ${j}];`)}
-      }
-      const w = q * ${D};
-      ${each((j) => `dW[w + ${j}] = a${j};`)}
-    }`;
-  const back = `
-    if (db !== null) {
-      ${each((j) => `let s${j} = 0;`)}
-      for (let i = 0; i < n; i++) {
-        const ri = i * ${D};
-        ${each((j) => `s${j} += G[ri + ${j}];`)}
-      }
-      ${each((j) => `db[${j}] = s${j};`)}
-    }
-    if (Gp === null) return;
-    for (let i = 0; i < n; i++) {
-      const ri = i * ${D};
-      ${each((j) => `const g${j} = G[ri + ${j}];`)}
-      for (let q = 0; q < ${D}; q++) {
-        if (relu && !(z[ri + q] > 0)) { Gp[ri + q] = 0; continue; }
-        const w = q * ${D};
-        Gp[ri + q] = ${J.map((j) => `g${j} * WT[w + ${j}]`).join(" + ")};
-      }
-    }`;
-  return {
-    dense: new Function("zin", "n", "WT", "b", "out", "relu", dense) as DenseFn,
-    outer: new Function("z", "G", "n", "dW", outer) as OuterFn,
-    back: new Function("G", "z", "n", "WT", "Gp", "relu", "db", back) as BackFn,
-  };
-}
-
-const kernelCache = new Map<number, Kernels>();
-
-/** Kernels for width D: unrolled up to D = 64, plain loops beyond (or when code generation is unavailable). */
-function kernelsFor(D: number): Kernels {
-  let k = kernelCache.get(D);
-  if (k === undefined) {
-    try {
-      k = D <= 64 ? unrolledKernels(D) : genericKernels(D);
-    } catch {
-      k = genericKernels(D);
-    }
-    kernelCache.set(D, k);
+export function fnnThreads(K: number, work: number): number {
+  const env = process.env.LORA_FNN_THREADS;
+  let n = forcedThreads;
+  if (n === null && env !== undefined && env.trim() !== "") {
+    n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`LORA_FNN_THREADS=${env} must be a positive integer`);
   }
-  return k;
-}
-
-/** Float32 copy of a matrix transposed (`out[k·D + j] = W(j, k)`). */
-function transposed32(W: { rows: number; columns: number; get(i: number, j: number): number }): Float64Array {
-  const D = W.rows;
-  const out = new Float64Array(D * D);
-  for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) out[k * D + j] = Math.fround(W.get(j, k));
-  return out;
-}
-
-function vector32(b: readonly number[]): Float64Array {
-  return Float64Array.from(b, (x) => Math.fround(x));
-}
-
-/** Labels of the task from target outputs: Y (regression), softmax(Y) (classification), softmax of the two half-sums (binary). */
-function labelsInto(Y: Float64Array, n: number, D: number, task: Task, out: Float64Array): void {
-  if (task === "regression") {
-    out.set(Y.subarray(0, n * D));
-    return;
-  }
-  if (task === "classification") {
-    for (let i = 0; i < n; i++) {
-      const r = i * D;
-      let m = -Infinity;
-      for (let j = 0; j < D; j++) if (Y[r + j] > m) m = Y[r + j];
-      let s = 0;
-      for (let j = 0; j < D; j++) s += out[r + j] = Math.exp(Y[r + j] - m);
-      for (let j = 0; j < D; j++) out[r + j] /= s;
-    }
-    return;
-  }
-  const half = Math.ceil(D / 2);
-  for (let i = 0; i < n; i++) {
-    let l0 = 0;
-    let l1 = 0;
-    for (let j = 0; j < half; j++) l0 += Y[i * D + j];
-    for (let j = half; j < D; j++) l1 += Y[i * D + j];
-    const m = Math.max(l0, l1);
-    const e0 = Math.exp(l0 - m);
-    const e1 = Math.exp(l1 - m);
-    out[i * 2] = e0 / (e0 + e1);
-    out[i * 2 + 1] = e1 / (e0 + e1);
-  }
-}
-
-/**
- * Sum over n rows of the per-example loss of outputs `P` against `labels`; when `G` is given,
- * also `G = scale · ∂loss_row/∂P` (masked by `P > 0` when `relu`: the top layer's ReLU).
- */
-function taskLossGrad(P: Float64Array, labels: Float64Array, n: number, D: number, task: Task, G: Float64Array | null, scale: number, relu: boolean): number {
-  let total = 0;
-  if (task === "regression") {
-    const c = (2 / D) * scale;
-    for (let i = 0; i < n; i++) {
-      const r = i * D;
-      let s = 0;
-      for (let j = 0; j < D; j++) {
-        const d = P[r + j] - labels[r + j];
-        s += d * d;
-        if (G !== null) G[r + j] = relu && !(P[r + j] > 0) ? 0 : d * c;
-      }
-      total += s / D;
-    }
-    return total;
-  }
-  if (task === "classification") {
-    for (let i = 0; i < n; i++) {
-      const r = i * D;
-      let m = -Infinity;
-      for (let j = 0; j < D; j++) if (P[r + j] > m) m = P[r + j];
-      let s = 0;
-      for (let j = 0; j < D; j++) s += Math.exp(P[r + j] - m);
-      const lse = m + Math.log(s);
-      let loss = 0;
-      for (let j = 0; j < D; j++) {
-        const logp = P[r + j] - lse;
-        loss -= labels[r + j] * logp;
-        if (G !== null) G[r + j] = relu && !(P[r + j] > 0) ? 0 : (Math.exp(logp) - labels[r + j]) * scale;
-      }
-      total += loss;
-    }
-    return total;
-  }
-  const half = Math.ceil(D / 2);
-  for (let i = 0; i < n; i++) {
-    const r = i * D;
-    let l0 = 0;
-    let l1 = 0;
-    for (let j = 0; j < half; j++) l0 += P[r + j];
-    for (let j = half; j < D; j++) l1 += P[r + j];
-    const m = Math.max(l0, l1);
-    const lse = m + Math.log(Math.exp(l0 - m) + Math.exp(l1 - m));
-    const lp0 = l0 - lse;
-    const lp1 = l1 - lse;
-    const y0 = labels[i * 2];
-    const y1 = labels[i * 2 + 1];
-    total -= y0 * lp0 + y1 * lp1;
-    if (G !== null) {
-      const g0 = (Math.exp(lp0) - y0) * scale;
-      const g1 = (Math.exp(lp1) - y1) * scale;
-      for (let j = 0; j < D; j++) G[r + j] = relu && !(P[r + j] > 0) ? 0 : j < half ? g0 : g1;
-    }
-  }
-  return total;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-interface LayerLayout {
-  weight: "frozen" | "lora" | "full";
-  bias: boolean;
-  /** Padded rank R (lora). */
-  R: number;
-  /** Offsets of the K-blocks in θ (−1 when absent) and per-model block sizes. */
-  offAT: number;
-  offB: number;
-  offWT: number;
-  offb: number;
+  if (n === null) n = work >= 1e9 ? Math.min(availableParallelism(), 4) : 1;
+  return Math.max(1, Math.min(n, K));
 }
 
 /** `FNNEngine`'s θ layout, recomputed from its public plan and ranks (checked against its size). */
@@ -476,292 +131,152 @@ function fnnKey(layers: FNN["layers"], biases: ReadonlyArray<readonly number[]>,
   return JSON.stringify([activation, layers.map((ly, l) => [Array.from(ly.W.to1DArray(), Math.fround), biases[l].map(Math.fround)])]);
 }
 
-/** Interns keys: returns the index of `key` among the distinct keys seen so far. */
-function groupOf(keys: string[], key: string): number {
-  let g = keys.indexOf(key);
-  if (g < 0) {
-    g = keys.length;
-    keys.push(key);
-  }
-  return g;
+/** The engine's models as plain data for `FusedFNNCore`. */
+export function fusedSpec(engine: FNNEngine, seeds: readonly number[], s: ResolvedSettings, trainPurpose = "train"): FusedSpec {
+  const { K, D, L } = engine;
+  if (seeds.length !== K) throw new ConfigError(`fused FNN kernel: ${seeds.length} seeds for ${K} models`);
+  const layers = layout(engine);
+  const f = layers.findIndex((ly) => ly.weight !== "frozen" || ly.bias);
+  const first = f < 0 ? L : f;
+  return {
+    K,
+    D,
+    L,
+    task: engine.task,
+    relu: engine.activation === "relu",
+    nTr: s.nTrain ?? s.batchSize,
+    nVal: s.nVal,
+    fixedTrain: s.nTrain !== null,
+    trainPurpose,
+    layers,
+    size: engine.size,
+    models: engine.members.map((m, k) => {
+      const biases = m.frozen.layers.map((ly, l) => m.adaptation?.biases?.[l] ?? ly.b);
+      return {
+        seed: seeds[k],
+        ranks: [...engine.memberRanks[k]],
+        frozenWT: m.frozen.layers.map((ly) => transposed32(ly.W)),
+        frozenB: biases.map(vector32),
+        target: { WT: m.target.layers.map((ly) => transposed32(ly.W)), b: m.target.layers.map((ly) => vector32(ly.b)), relu: m.target.activation === "relu" },
+        targetKey: fnnKey(m.target.layers, m.target.layers.map((ly) => ly.b), m.target.activation),
+        prefixKey: fnnKey(m.frozen.layers.slice(0, first), biases.slice(0, first), m.frozen.activation),
+      };
+    }),
+  };
 }
 
-/** Inputs or frozen-prefix outputs shared by a group of models, for training and validation rows. */
-interface SharedRows {
-  train: Float64Array;
-  val: Float64Array;
+/** Waits until `ctrl[slot]` leaves `value` (or the timeout passes); returns the new value. */
+function waitWhile(ctrl: Int32Array, slot: number, value: number, timeoutMs: number): number {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = Atomics.load(ctrl, slot);
+    if (v !== value) return v;
+    const left = end - Date.now();
+    if (left <= 0) return v;
+    Atomics.wait(ctrl, slot, value, left);
+  }
 }
+
+/** Ready wait for a worker's start (module load and its share of the setup). */
+const START_TIMEOUT_MS = 30_000;
+/** A step that takes this long means a worker died. */
+const STEP_TIMEOUT_MS = 120_000;
 
 /**
- * The fused `LoopStepper` for K FNNs on an `FNNEngine`'s layout: data streams `train`
- * (or `trainPurpose`) and `validation` per seed exactly as `FNNStepper`, one reused output buffer.
+ * The fused `LoopStepper` for K FNNs on an `FNNEngine`'s layout (drop-in for `FNNStepper`). The
+ * returned buffer of `evaluate` is reused by the next call (the loop consumes it before evaluating
+ * again). Call `dispose()` to stop its worker threads.
  */
 export class FusedFNNStepper implements LoopStepper {
   readonly K: number;
   readonly owner: Int32Array;
-  private readonly D: number;
-  private readonly L: number;
-  private readonly nTr: number;
-  private readonly nVal: number;
-  private readonly task: Task;
-  private readonly relu: boolean;
-  private readonly layers: LayerLayout[];
-  private readonly kern: Kernels;
-  /** First layer with anything trained: layers below it are constant (outputs shared/cached). */
-  private readonly first: number;
-  private readonly fixedTrain: boolean;
+  /** Threads in use (1: this thread only). */
+  readonly threads: number;
   private readonly out: Float32Array;
-  // Per seed group: its stream and inputs.
-  private readonly seedStreams: GaussianStream[];
-  private readonly inputs: SharedRows[];
-  // Per label group (seed group × target): labels; its target and seed group.
-  private readonly labels: SharedRows[];
-  private readonly labelSource: Array<{ seed: number; WT: Float64Array[]; b: Float64Array[]; relu: boolean }>;
-  // Per prefix group (seed group × frozen layers below `first`): z_first.
-  private readonly prefixes: SharedRows[];
-  private readonly prefixSource: Array<{ seed: number; WT: Float64Array[]; b: Float64Array[] }>;
-  // Per model.
-  private readonly labelGroup: number[];
-  private readonly prefixGroup: number[];
-  private readonly frozenWT: Float64Array[][];
-  private readonly frozenB: Float64Array[][];
-  private readonly memberRanks: number[][];
-  // Work buffers (one model at a time).
-  private readonly WT: Float64Array[];
-  private readonly bias: Float64Array[];
-  private readonly zs: Float64Array[];
-  private readonly G: Float64Array;
-  private readonly Gprev: Float64Array;
-  private readonly dW: Float64Array;
-  private readonly db: Float64Array;
-  private readonly valA: Float64Array;
-  private readonly valB: Float64Array;
-  private readonly tmpY: Float64Array;
-  private readonly tmpY2: Float64Array;
+  private readonly core: FusedFNNCore;
+  private readonly workers: Worker[] = [];
+  private readonly ctrl: Int32Array | null = null;
+  private readonly sharedTheta: Float32Array | null = null;
+  private seq = 0;
 
   constructor(engine: FNNEngine, seeds: number[], s: ResolvedSettings, trainPurpose = "train") {
-    const { K, D, L } = engine;
-    if (seeds.length !== K) throw new ConfigError(`fused FNN kernel: ${seeds.length} seeds for ${K} models`);
-    this.K = K;
-    this.D = D;
-    this.L = L;
+    this.K = engine.K;
     this.owner = engine.owner;
-    this.task = engine.task;
-    this.relu = engine.activation === "relu";
-    this.nTr = s.nTrain ?? s.batchSize;
-    this.nVal = s.nVal;
-    this.fixedTrain = s.nTrain !== null;
-    this.layers = layout(engine);
-    this.kern = kernelsFor(D);
-    const f = this.layers.findIndex((ly) => ly.weight !== "frozen" || ly.bias);
-    this.first = f < 0 ? L : f;
-    this.out = new Float32Array(2 * K + engine.size);
-    this.memberRanks = engine.memberRanks.map((r) => [...r]);
-    const members = engine.members;
-    const effBiases = members.map((m) => m.frozen.layers.map((ly, l) => m.adaptation?.biases?.[l] ?? ly.b));
-    this.frozenWT = members.map((m) => m.frozen.layers.map((ly) => transposed32(ly.W)));
-    this.frozenB = effBiases.map((bs) => bs.map(vector32));
-
-    const { nTr, nVal } = this;
-    const C = this.task === "binary" ? 2 : D;
-    const seedKeys: string[] = [];
-    const seedGroup = seeds.map((sd) => groupOf(seedKeys, String(sd)));
-    this.seedStreams = seedKeys.map((sd) => new GaussianStream(Number(sd), trainPurpose));
-    this.inputs = seedKeys.map((sd) => {
-      const val = new Float64Array(nVal * D);
-      new GaussianStream(Number(sd), "validation").fillRows(val, 0, nVal, D);
-      return { train: new Float64Array(nTr * D), val };
-    });
-
-    const labelKeys: string[] = [];
-    this.labelSource = [];
-    this.labelGroup = members.map((m, k) => {
-      const key = `${seedGroup[k]}|${fnnKey(m.target.layers, m.target.layers.map((ly) => ly.b), m.target.activation)}`;
-      const g = groupOf(labelKeys, key);
-      if (g === this.labelSource.length) {
-        this.labelSource.push({ seed: seedGroup[k], WT: m.target.layers.map((ly) => transposed32(ly.W)), b: m.target.layers.map((ly) => vector32(ly.b)), relu: m.target.activation === "relu" });
-      }
-      return g;
-    });
-    this.labels = this.labelSource.map(() => ({ train: new Float64Array(nTr * C), val: new Float64Array(nVal * C) }));
-
-    const prefixKeys: string[] = [];
-    this.prefixSource = [];
-    this.prefixGroup = members.map((m, k) => {
-      const key = `${seedGroup[k]}|${fnnKey(m.frozen.layers.slice(0, this.first), effBiases[k].slice(0, this.first), m.frozen.activation)}`;
-      const g = groupOf(prefixKeys, key);
-      if (g === this.prefixSource.length) this.prefixSource.push({ seed: seedGroup[k], WT: this.frozenWT[k].slice(0, this.first), b: this.frozenB[k].slice(0, this.first) });
-      return g;
-    });
-    // With no frozen prefix, z_first is the input itself (no copy).
-    this.prefixes = this.prefixSource.map((p) => (this.first === 0 ? this.inputs[p.seed] : { train: new Float64Array(nTr * D), val: new Float64Array(nVal * D) }));
-
-    const maxRows = Math.max(nTr, nVal);
-    this.WT = Array.from({ length: L }, () => new Float64Array(D * D));
-    this.bias = Array.from({ length: L }, () => new Float64Array(D));
-    this.zs = Array.from({ length: L + 1 }, () => new Float64Array(nTr * D));
-    this.G = new Float64Array(nTr * D);
-    this.Gprev = new Float64Array(nTr * D);
-    this.dW = new Float64Array(D * D);
-    this.db = new Float64Array(D);
-    this.valA = new Float64Array(nVal * D);
-    this.valB = new Float64Array(nVal * D);
-    this.tmpY = new Float64Array(maxRows * D);
-    this.tmpY2 = new Float64Array(maxRows * D);
-
-    // Constant parts: validation labels and frozen-prefix outputs; a finite training set (drawn
-    // after the validation set, like `FNNStepper`) with its labels and prefix outputs.
-    this.computeLabels("val");
-    this.computePrefixes("val");
-    if (this.fixedTrain) this.drawTrain();
-  }
-
-  /** Target forward of each label group on its inputs, then the task's labels. */
-  private computeLabels(which: "train" | "val"): void {
-    const n = which === "train" ? this.nTr : this.nVal;
-    this.labelSource.forEach((src, g) => {
-      let z = this.inputs[src.seed][which];
-      for (let l = 0; l < src.WT.length; l++) {
-        const out = z === this.tmpY ? this.tmpY2 : this.tmpY;
-        this.kern.dense(z, n, src.WT[l], src.b[l], out, src.relu);
-        z = out;
-      }
-      labelsInto(z, n, this.D, this.task, this.labels[g][which]);
-    });
-  }
-
-  private computePrefixes(which: "train" | "val"): void {
-    if (this.first === 0) return;
-    const n = which === "train" ? this.nTr : this.nVal;
-    this.prefixSource.forEach((src, g) => {
-      let z = this.inputs[src.seed][which];
-      for (let l = 0; l < this.first; l++) {
-        const out = l === this.first - 1 ? this.prefixes[g][which] : z === this.tmpY ? this.tmpY2 : this.tmpY;
-        this.kern.dense(z, n, src.WT[l], src.b[l], out, this.relu);
-        z = out;
-      }
-    });
-  }
-
-  private drawTrain(): void {
-    this.seedStreams.forEach((st, g) => st.fillRows(this.inputs[g].train, 0, this.nTr, this.D));
-    this.computeLabels("train");
-    this.computePrefixes("train");
-  }
-
-  /** Merged weights `WT_l` and biases of model k from θ. */
-  private loadModel(theta: Float32Array, k: number): void {
-    const { D, L } = this;
-    for (let l = 0; l < L; l++) {
-      const ly = this.layers[l];
-      const WT = this.WT[l];
-      const frozen = this.frozenWT[k][l];
-      if (ly.weight === "full") {
-        const base = ly.offWT + k * D * D;
-        for (let i = 0; i < D * D; i++) WT[i] = theta[base + i];
-      } else if (ly.weight === "lora") {
-        // (W + A Bᵀ)ᵀ = Wᵀ + B Aᵀ:  WT[i, j] += Σ_r B[i, r] AT[r, j]
-        const R = ly.R;
-        const r = this.memberRanks[k][l];
-        const bB = ly.offB + k * D * R;
-        const bA = ly.offAT + k * R * D;
-        for (let i = 0; i < D; i++) {
-          for (let j = 0; j < D; j++) {
-            let s = 0;
-            for (let q = 0; q < r; q++) s += theta[bB + i * R + q] * theta[bA + q * D + j];
-            WT[i * D + j] = Math.fround(frozen[i * D + j] + s);
-          }
+    const spec = fusedSpec(engine, seeds, s, trainPurpose);
+    const rows = 2 * spec.nTr + (s.valEvery > 0 ? spec.nVal : 0);
+    let threads = fnnThreads(this.K, s.steps * this.K * rows * spec.D * spec.D * spec.L);
+    const outLen = 2 * this.K + spec.size;
+    if (threads > 1) {
+      // Models dealt round-robin: thread t evaluates k ≡ t (mod threads); this thread is t = 0.
+      const subsets = Array.from({ length: threads }, (_, t) => Array.from({ length: this.K }, (_, k) => k).filter((k) => k % threads === t));
+      const ctrlBuf = new SharedArrayBuffer(4 * (2 + threads));
+      const thetaBuf = new SharedArrayBuffer(4 * spec.size);
+      const outBuf = new SharedArrayBuffer(4 * outLen);
+      const ctrl = new Int32Array(ctrlBuf);
+      ctrl.fill(-1, 2);
+      const file = join(__dirname, `fnn-fused-worker${extname(__filename)}`);
+      // Run from the TypeScript sources (tests, tsx), a worker registers tsx itself: loaders do not pass to workers.
+      const ts = extname(__filename) === ".ts";
+      const source = ts ? `require("tsx/cjs/api").register(); require(${JSON.stringify(file)});` : file;
+      try {
+        for (let t = 1; t < threads; t++) {
+          const w = new Worker(source, { eval: ts, workerData: { spec, subset: subsets[t], index: t, ctrl: ctrlBuf, theta: thetaBuf, out: outBuf } });
+          w.unref();
+          w.on("error", () => undefined);
+          this.workers.push(w);
         }
-      } else WT.set(frozen);
-      if (ly.bias) {
-        const base = ly.offb + k * D;
-        for (let j = 0; j < D; j++) this.bias[l][j] = theta[base + j];
-      } else this.bias[l].set(this.frozenB[k][l]);
+        this.out = new Float32Array(outBuf);
+        this.core = new FusedFNNCore(spec, this.out, subsets[0]);
+        for (let t = 1; t < threads; t++) {
+          if (waitWhile(ctrl, 2 + t, -1, START_TIMEOUT_MS) !== 0) throw new Error(`fused FNN worker ${t} failed to start`);
+        }
+        this.ctrl = ctrl;
+        this.sharedTheta = new Float32Array(thetaBuf);
+      } catch {
+        // No threads (worker file unloadable, e.g. TypeScript sources without a loader): run here.
+        for (const w of this.workers) void w.terminate();
+        this.workers.length = 0;
+        threads = 1;
+      }
+    }
+    this.threads = threads;
+    if (threads === 1) {
+      this.out = new Float32Array(outLen);
+      this.core = new FusedFNNCore(spec, this.out);
+    } else {
+      // Set in the try block above.
+      this.out ??= new Float32Array(outLen);
+      this.core ??= new FusedFNNCore(spec, this.out);
     }
   }
 
-  /** Training loss of model k (sum over rows), gradients written into `out`. */
-  private trainModel(theta: Float32Array, k: number): number {
-    const { D, L, nTr, relu, first, zs, out } = this;
-    const grad0 = 2 * this.K;
-    zs[first] = this.prefixes[this.prefixGroup[k]].train;
-    for (let l = first; l < L; l++) this.kern.dense(zs[l], nTr, this.WT[l], this.bias[l], zs[l + 1], relu);
-    let G = this.G;
-    let Gp = this.Gprev;
-    const loss = taskLossGrad(zs[L], this.labels[this.labelGroup[k]].train, nTr, D, this.task, G, 1 / nTr, relu);
-    const dW = this.dW;
-    const db = this.db;
-    for (let l = L - 1; l >= first; l--) {
-      const ly = this.layers[l];
-      const z = zs[l];
-      const WT = this.WT[l];
-      const propagate = l > first;
-      if (ly.weight !== "frozen") this.kern.outer(z, G, nTr, dW);
-      this.kern.back(G, z, nTr, WT, propagate ? Gp : null, relu, ly.bias ? db : null);
-      if (ly.weight === "full") {
-        const base = grad0 + ly.offWT + k * D * D;
-        for (let i = 0; i < D * D; i++) out[base + i] = dW[i];
-      } else if (ly.weight === "lora") {
-        const R = ly.R;
-        const r = this.memberRanks[k][l];
-        const bB = ly.offB + k * D * R;
-        const bA = ly.offAT + k * R * D;
-        // ∂AT = Bᵀ dWT  ([R, D]);  ∂B = dWT ATᵀ  ([D, R])
-        for (let q = 0; q < r; q++) {
-          for (let j = 0; j < D; j++) {
-            let s = 0;
-            for (let i = 0; i < D; i++) s += theta[bB + i * R + q] * dW[i * D + j];
-            out[grad0 + bA + q * D + j] = s;
-          }
-        }
-        for (let i = 0; i < D; i++) {
-          for (let q = 0; q < r; q++) {
-            let s = 0;
-            for (let j = 0; j < D; j++) s += dW[i * D + j] * theta[bA + q * D + j];
-            out[grad0 + bB + i * R + q] = s;
-          }
-        }
-      }
-      if (ly.bias) {
-        const base = grad0 + ly.offb + k * D;
-        for (let j = 0; j < D; j++) out[base + j] = db[j];
-      }
-      if (propagate) {
-        const t = G;
-        G = Gp;
-        Gp = t;
-      }
-    }
-    return loss;
-  }
-
-  private valModel(k: number): number {
-    const { D, L, nVal, relu, first } = this;
-    let z = this.prefixes[this.prefixGroup[k]].val;
-    for (let l = first; l < L; l++) {
-      const o = z === this.valA ? this.valB : this.valA;
-      this.kern.dense(z, nVal, this.WT[l], this.bias[l], o, relu);
-      z = o;
-    }
-    return taskLossGrad(z, this.labels[this.labelGroup[k]].val, nVal, D, this.task, null, 1, relu);
-  }
-
-  /**
-   * `LoopStepper.evaluate`. The returned buffer is reused by the next call (the loop consumes it
-   * before evaluating again).
-   */
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
-    if (trainBatch && !this.fixedTrain) this.drawTrain();
-    const out = this.out;
-    for (let k = 0; k < this.K; k++) {
-      this.loadModel(theta, k);
-      out[2 * k] = this.trainModel(theta, k) / this.nTr;
-      out[2 * k + 1] = withVal ? this.valModel(k) / this.nVal : 0;
+    const { ctrl, sharedTheta } = this;
+    if (ctrl === null || sharedTheta === null) {
+      this.core.evaluate(theta, withVal, trainBatch);
+      return this.out;
     }
-    return out;
+    sharedTheta.set(theta);
+    const seq = ++this.seq;
+    Atomics.store(ctrl, 1, (withVal ? 1 : 0) | (trainBatch ? 2 : 0));
+    Atomics.store(ctrl, 0, seq);
+    Atomics.notify(ctrl, 0);
+    this.core.evaluate(sharedTheta, withVal, trainBatch);
+    for (let t = 1; t <= this.workers.length; t++) {
+      const v = waitWhile(ctrl, 2 + t, seq - 1, STEP_TIMEOUT_MS);
+      if (v !== seq) throw new Error(`fused FNN worker ${t} failed at step ${seq}`);
+    }
+    return this.out;
   }
 
   dispose(): void {
-    // Plain arrays: nothing to free.
+    const { ctrl } = this;
+    if (ctrl !== null) {
+      Atomics.store(ctrl, 1, 4);
+      Atomics.store(ctrl, 0, ++this.seq);
+      Atomics.notify(ctrl, 0);
+    }
+    for (const w of this.workers) void w.terminate();
+    this.workers.length = 0;
   }
 }

@@ -4,7 +4,7 @@ import { stream } from "../../../lib/src/linalg/random";
 import { makeFNNPair } from "../../../lib/src/models/targets";
 import { initBackend } from "../../../lib/src/tf/backend";
 import { fillGaussianRows } from "../../../lib/src/tf/data";
-import { GaussianStream, fnnKernel, parseFNNKernel, setFNNKernel, type FNNKernel } from "../../../lib/src/tf/fnn-fused";
+import { GaussianStream, fnnKernel, fnnThreads, parseFNNKernel, setFNNKernel, setFNNThreads, type FNNKernel } from "../../../lib/src/tf/fnn-fused";
 import { pretrainFNN, trainFNNFinalLayers, trainFNNLoRA, trainFNNLoRABatch } from "../../../lib/src/tf/fnn-train";
 import { ConfigError } from "../../../lib/src/errors";
 
@@ -121,4 +121,41 @@ test("fused kernel: deterministic, and batched == alone (width 16: unrolled kern
   });
   const t = withKernel("tfjs", () => trainFNNLoRA(pair.frozen, pair.target, { ...o, rank: 3 }));
   assert.ok(relDiff(t.trainLoss, a.trainLoss) < TOL);
+});
+
+test("fused kernel on worker threads: same numbers as one thread; thread count rules", async () => {
+  await initBackend();
+  const pair = makeFNNPair({ ...small, width: 16, seed: 9 });
+  const p1 = makeFNNPair({ ...small, width: 16, seed: 10 });
+  const members = [
+    { ...pair, rank: 2, seed: 1, lr: 1e-2 },
+    { ...pair, rank: 5, seed: 1, lr: 1e-2 },
+    { ...p1, rank: 3, seed: 2, lr: 3e-3 },
+  ];
+  const run = (threads: number) => {
+    const prev = setFNNThreads(threads);
+    try {
+      return withKernel("fused", () => trainFNNLoRABatch(members, { steps: 12, ...quick }));
+    } finally {
+      setFNNThreads(prev);
+    }
+  };
+  const one = run(1);
+  const two = run(2);
+  members.forEach((_, k) => {
+    assert.deepEqual(two[k].trainLoss, one[k].trainLoss, `model ${k}`);
+    assert.deepEqual(two[k].valLoss, one[k].valLoss, `model ${k}`);
+    assert.equal(two[k].testLoss, one[k].testLoss);
+  });
+  const prev = setFNNThreads(null);
+  try {
+    if (process.env.LORA_FNN_THREADS === undefined) {
+      assert.equal(fnnThreads(16, 1e6), 1);
+      assert.ok(fnnThreads(16, 1e10) >= 1);
+      assert.equal(fnnThreads(1, 1e10), 1);
+    }
+  } finally {
+    setFNNThreads(prev);
+  }
+  assert.throws(() => setFNNThreads(0), ConfigError);
 });
