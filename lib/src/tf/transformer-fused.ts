@@ -3,7 +3,7 @@
  * Theorem 7's Transformer in plain TypeScript (float64 arithmetic), one example at a time so that
  * every intermediate stays in L1 cache. On wasm, tfjs's batched matmul ([n·H, N, N] scores), softmax
  * and middle-axis reductions cost far more than the arithmetic at D = 16, N = 10; this engine
- * replaces ~100 tensor ops per step by a few generated dot-product kernels.
+ * replaces ~100 tensor ops per step by three WebAssembly SIMD kernels (`transformer-wasm.ts`).
  *
  * Algebra (row layout, token-major, `Wᵀ` stored as `[D_in, D_out]`, per head h):
  * - scores `S_h = Z G_h Zᵀ` with `G_h = W_Qᵀ_h (W_Kᵀ_h)ᵀ` — one `[N, D]·[D, H·D]` product
@@ -18,7 +18,7 @@
  */
 import { ConfigError } from "../errors";
 import type { Task } from "./task";
-import { KernelArena, type DotKernel } from "./transformer-wasm";
+import { KernelArena, type BiasKernel, type ProductKernel, type SoftmaxKernel } from "./transformer-wasm";
 
 /** `dst[c·rows + r] = src[so + r·ss + c]` (an `[rows, cols]` block, row stride `ss`, transposed). */
 function transpose<T extends Float32Array | Float64Array>(src: T, so: number, ss: number, rows: number, cols: number, dst: T): void {
@@ -105,10 +105,15 @@ export class FusedTransformer {
   /** Whether the kernels run in WebAssembly SIMD (else JavaScript). */
   readonly simd: boolean;
   private readonly arena: KernelArena;
-  private readonly dotD: DotKernel;
-  private readonly dotN: DotKernel;
-  private readonly dotNAcc: DotKernel;
-  private readonly dotHD: DotKernel;
+  private readonly dotD: ProductKernel;
+  private readonly dotN: ProductKernel;
+  private readonly dotNAcc: ProductKernel;
+  private readonly dotHD: ProductKernel;
+  private readonly denseRelu: BiasKernel;
+  private readonly dense: BiasKernel;
+  private readonly softmax: SoftmaxKernel;
+  /** Row stride of the attention matrices (N rounded up to 4: the softmax kernel works in f32x4). */
+  private readonly Np: number;
   private readonly acts: Acts[];
   private readonly out: Float32Array;
   private readonly half: number;
@@ -142,7 +147,8 @@ export class FusedTransformer {
     if (task === "binary" && D < 2) throw new ConfigError(`binary task needs width ≥ 2, got ${D}`);
     this.half = Math.ceil(D / 2);
     const HD = (this.HD = H * D);
-    const perBlock = 4 * N * D + 2 * N * HD + H * N * N + 2 * (4 * HD * D + 2 * D * D + 2 * D) + 2 * HD * D + D * D + 2 * D;
+    const Np = (this.Np = (N + 3) & ~3);
+    const perBlock = 4 * N * D + 2 * N * HD + H * N * Np + 2 * (4 * HD * D + 2 * D * D + 2 * D) + 2 * HD * D + D * D + 2 * D;
     const scratch = 4 * N * D + 4 * D * N + 2 * HD * N + 3 * N * HD + 2 * N * N + N * D;
     const arena = (this.arena = new KernelArena(L * perBlock + scratch + 4 * 64, useWasm));
     this.simd = arena.simd;
@@ -150,8 +156,11 @@ export class FusedTransformer {
     this.dotN = arena.axpy(N, false);
     this.dotNAcc = arena.axpy(N, true);
     this.dotHD = arena.axpy(HD, false);
+    this.denseRelu = arena.biasAxpy(HD, true);
+    this.dense = arena.biasAxpy(D, false);
+    this.softmax = arena.softmax();
     const f = (k: number): Float32Array => arena.alloc(k);
-    this.acts = Array.from({ length: L }, () => ({ Z: f(N * D), ZT: f(D * N), U: f(N * HD), P: f(H * N * N), Yh: f(N * HD), Hd: f(N * D) }));
+    this.acts = Array.from({ length: L }, () => ({ Z: f(N * D), ZT: f(D * N), U: f(N * HD), P: f(H * N * Np), Yh: f(N * HD), Hd: f(N * D) }));
     this.out = f(N * D);
     this.slots = [0, 1].map(() =>
       Array.from({ length: L }, () => ({
@@ -220,7 +229,7 @@ export class FusedTransformer {
 
   /** Forward of one example (`Z` of block 0 already filled); the output lands in `this.out`. */
   private forward(p: Prepared[]): Float32Array {
-    const { D, N, H, HD } = this;
+    const { D, N, H, HD, Np } = this;
     for (let l = 0; l < this.L; l++) {
       const a = this.acts[l];
       const pl = p[l];
@@ -229,32 +238,14 @@ export class FusedTransformer {
       this.dotD(Z, 0, D, pl.Gcat, 0, HD, a.U, 0, HD, N, HD);
       const P = a.P;
       for (let h = 0; h < H; h++) {
-        const po = h * N * N;
-        this.dotD(a.U, h * D, HD, a.ZT, 0, N, P, po, N, N, N);
-        for (let i = 0; i < N; i++) {
-          const r = po + i * N;
-          let mx = -Infinity;
-          for (let j = 0; j < N; j++) if (P[r + j] > mx) mx = P[r + j];
-          let s = 0;
-          for (let j = 0; j < N; j++) s += P[r + j] = Math.exp(P[r + j] - mx);
-          const inv = 1 / s;
-          for (let j = 0; j < N; j++) P[r + j] *= inv;
-        }
-        this.dotN(P, po, N, Z, 0, D, a.Yh, h * D, HD, N, D);
+        const po = h * N * Np;
+        this.dotD(a.U, h * D, HD, a.ZT, 0, N, P, po, Np, N, N);
+        this.softmax(P, po, N, N, Np);
+        this.dotN(P, po, Np, Z, 0, D, a.Yh, h * D, HD, N, D);
       }
-      const Hd = a.Hd;
-      this.dotHD(a.Yh, 0, HD, pl.Ccat, 0, D, Hd, 0, D, N, D);
-      const b1 = pl.b1;
-      for (let i = 0; i < N; i++) {
-        for (let d = 0; d < D; d++) {
-          const v = Hd[i * D + d] + b1[d];
-          Hd[i * D + d] = v > 0 ? v : 0;
-        }
-      }
+      this.denseRelu(a.Yh, 0, HD, pl.Ccat, 0, D, a.Hd, 0, D, N, D, pl.b1);
       const next = l + 1 < this.L ? this.acts[l + 1].Z : this.out;
-      this.dotD(Hd, 0, D, pl.out, 0, D, next, 0, D, N, D);
-      const c = pl.outBias;
-      for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) next[i * D + d] += c[d];
+      this.dense(a.Hd, 0, D, pl.out, 0, D, next, 0, D, N, D, pl.outBias);
     }
     return this.out;
   }
@@ -387,7 +378,7 @@ export class FusedTransformer {
    * `fixedT` (a fixed training set).
    */
   lossAndGrad(w: RawModel, p: Prepared[], X: Float32Array, n: number, target: Prepared[] | null, fixedT: Float64Array | null): { loss: number; grad: RawModel } {
-    const { D, N, H, HD, L } = this;
+    const { D, N, H, HD, L, Np } = this;
     const acc = this.acc;
     for (const a of acc) for (const v of [a.dGcat, a.dCcat, a.db1, a.dOut, a.dOutBias]) v.fill(0);
     const scale = 1 / this.lossCount(n);
@@ -432,21 +423,22 @@ export class FusedTransformer {
         const P = a.P;
         const dP = g.dP;
         for (let h = 0; h < H; h++) {
-          const po = h * N * N;
+          const po = h * N * Np;
           this.dotD(g.dYh, h * D, HD, a.ZT, 0, N, dP, 0, N, N, N);
           // Softmax backward, per query row: dS = P ⊙ (dP − Σ_j P dP).
           for (let i = 0; i < N; i++) {
             const r = i * N;
+            const pr = po + i * Np;
             let s = 0;
-            for (let j = 0; j < N; j++) s += P[po + r + j] * dP[r + j];
-            for (let j = 0; j < N; j++) dP[r + j] = P[po + r + j] * (dP[r + j] - s);
+            for (let j = 0; j < N; j++) s += P[pr + j] * dP[r + j];
+            for (let j = 0; j < N; j++) dP[r + j] = P[pr + j] * (dP[r + j] - s);
           }
           this.dotN(dP, 0, N, a.Z, 0, D, g.dU, h * D, HD, N, D);
           if (needDZ) {
             // Keys: dZ += dSᵀ U_h; values: dZ += P_hᵀ dYh_h.
             transpose(dP, 0, N, N, N, g.tNN);
             this.dotNAcc(g.tNN, 0, N, a.U, h * D, HD, dZ, 0, D, N, D);
-            transpose(P, po, N, N, N, g.tNN);
+            transpose(P, po, Np, N, N, g.tNN);
             this.dotNAcc(g.tNN, 0, N, g.dYh, h * D, HD, dZ, 0, D, N, D);
           }
         }

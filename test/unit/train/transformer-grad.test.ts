@@ -16,7 +16,7 @@ import {
   trainTransformerLoRA,
   type TransformerTrainMode,
 } from "../../../lib/src/tf/transformer-train";
-import { jsAxpyKernel, jsDotKernel, KernelArena } from "../../../lib/src/tf/transformer-wasm";
+import { jsSoftmax, KernelArena } from "../../../lib/src/tf/transformer-wasm";
 
 interface Case {
   name: string;
@@ -182,46 +182,93 @@ test("fused engine is the default on cpu/wasm and allocates no tensors per step"
   assert.equal(tf.memory().numTensors, before);
 });
 
-test("kernels: WebAssembly dot/axpy equal the JavaScript ones (strides, offsets, K and C not multiples of 4)", () => {
+test("kernels: WebAssembly product/dense/softmax equal plain references (strides, offsets, K and C not multiples of 4)", () => {
   const arena = new KernelArena(1 << 16);
+  assert.ok(arena.simd, "WebAssembly SIMD is available on Node ≥ 16.4");
+  const js = new KernelArena(1 << 16, false);
+  assert.equal(js.simd, false);
   let seed = 5;
-  const fill = (a: Float32Array): void => {
+  const fill = (a: Float32Array, scale = 1): void => {
     for (let i = 0; i < a.length; i++) {
       seed = (seed * 1103515245 + 12345) % 2147483648;
-      a[i] = seed / 2147483648 - 0.5;
+      a[i] = scale * (seed / 2147483648 - 0.5);
     }
   };
   for (const K of [1, 3, 4, 10, 16, 33]) {
     for (const C of [1, 5, 16, 21, 36]) {
-      for (const acc of [false, true]) {
-        const R = 3;
-        const sa = K + 1;
-        const os = C + 2;
-        // axpy: B k-major [K, C] with row stride C + 3; dot: the same B transposed.
-        const A = arena.alloc(R * sa + 1);
-        const B = arena.alloc(K * (C + 3) + 2);
-        const O = arena.alloc(R * os + 3);
-        fill(A);
-        fill(B);
-        fill(O);
-        const BT = new Float32Array(C * K);
-        for (let k = 0; k < K; k++) for (let c = 0; c < C; c++) BT[c * K + k] = B[2 + k * (C + 3) + c];
-        const ref = Float32Array.from(O);
-        jsDotKernel(K, acc)(A, 1, sa, BT, 0, K, ref, 3, os, R, C);
-        const viaAxpy = Float32Array.from(O);
-        jsAxpyKernel(K, acc)(A, 1, sa, B, 2, C + 3, viaAxpy, 3, os, R, C);
-        const O2 = arena.alloc(R * os + 3);
-        O2.set(O);
-        arena.axpy(K, acc)(A, 1, sa, B, 2, C + 3, O2, 3, os, R, C);
-        const BTa = arena.alloc(C * K);
-        BTa.set(BT);
-        arena.dot(K, acc)(A, 1, sa, BTa, 0, K, O, 3, os, R, C);
-        for (let i = 0; i < ref.length; i++) {
-          for (const [what, got] of [["wasm dot", O], ["wasm axpy", O2], ["js axpy", viaAxpy]] as const) {
-            assert.ok(Math.abs(got[i] - ref[i]) <= 1e-5, `${what} K=${K} C=${C} acc=${acc} [${i}]: ${got[i]} vs ${ref[i]}`);
-          }
+      const R = 3;
+      const sa = K + 1;
+      const sb = C + 3;
+      const os = C + 2;
+      const A = arena.alloc(R * sa + 1);
+      const B = arena.alloc(K * sb + 2);
+      const bias = arena.alloc(C);
+      const O0 = new Float32Array(R * os + 3);
+      fill(A);
+      fill(B);
+      fill(bias);
+      fill(O0);
+      const product = (r: number, c: number): number => {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[1 + r * sa + k] * B[2 + k * sb + c];
+        return s;
+      };
+      const check = (what: string, got: Float32Array, want: (r: number, c: number, old: number) => number): void => {
+        for (let i = 0; i < got.length; i++) {
+          const r = Math.floor((i - 3) / os);
+          const c = (i - 3) % os;
+          const inside = i >= 3 && r < R && c < C;
+          const expected = inside ? want(r, c, O0[i]) : O0[i];
+          assert.ok(Math.abs(got[i] - expected) <= 1e-5, `${what} K=${K} C=${C} [${i}]: ${got[i]} vs ${expected}`);
+        }
+      };
+      for (const ar of [arena, js]) {
+        const name = ar.simd ? "wasm" : "js";
+        for (const acc of [false, true]) {
+          const O = ar.alloc(O0.length);
+          O.set(O0);
+          ar.axpy(K, acc)(A, 1, sa, B, 2, sb, O, 3, os, R, C);
+          check(`${name} axpy acc=${acc}`, O, (r, c, old) => product(r, c) + (acc ? old : 0));
+        }
+        for (const relu of [false, true]) {
+          const O = ar.alloc(O0.length);
+          O.set(O0);
+          ar.biasAxpy(K, relu)(A, 1, sa, B, 2, sb, O, 3, os, R, C, bias);
+          check(`${name} dense relu=${relu}`, O, (r, c) => {
+            const v = product(r, c) + bias[c];
+            return relu ? Math.max(v, 0) : v;
+          });
         }
       }
     }
+  }
+  for (const N of [1, 3, 4, 10, 13]) {
+    const stride = (N + 3) & ~3;
+    const rows = 4;
+    const P = arena.alloc(rows * stride + 4);
+    fill(P, 40);
+    P[2] = -200; // far below the row maximum: exp underflows
+    const ref = Float32Array.from(P);
+    arena.softmax()(P, 1, rows, N, stride);
+    jsSoftmax(ref, 1, rows, N, stride);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < N; j++) {
+        const i = 1 + r * stride + j;
+        assert.ok(Math.abs(P[i] - ref[i]) <= 2e-6 * ref[i] + 1e-30, `softmax N=${N} [${r}, ${j}]: ${P[i]} vs ${ref[i]}`);
+      }
+    }
+  }
+});
+
+test("fused engine allocates its arena for any shape (D, N, H, L)", () => {
+  for (const [D, N, H, L] of [
+    [1, 1, 1, 1],
+    [3, 7, 3, 3],
+    [16, 10, 2, 1],
+    [64, 50, 4, 3],
+    [33, 5, 1, 2],
+  ]) {
+    const eng = new FusedTransformer(D, N, H, L, "regression");
+    assert.equal(eng.D, D);
   }
 });
