@@ -1,7 +1,7 @@
 /**
  * Fused Transformer engine for the CPU/wasm backends: forward, loss and hand-written backward of
- * Theorem 7's Transformer in plain TypeScript (float64 arithmetic), one example at a time so that
- * every intermediate stays in L1 cache. On wasm, tfjs's batched matmul ([n·H, N, N] scores), softmax
+ * Theorem 7's Transformer in TypeScript over a WebAssembly float32 arena, one example at a time so
+ * that every intermediate stays in L1 cache. On wasm, tfjs's batched matmul ([n·H, N, N] scores), softmax
  * and middle-axis reductions cost far more than the arithmetic at D = 16, N = 10; this engine
  * replaces ~100 tensor ops per step by three WebAssembly SIMD kernels (`transformer-wasm.ts`).
  *
@@ -57,12 +57,6 @@ function mm(A: Float64Array, tA: boolean, B: Float64Array, tB: boolean, D: numbe
   return out;
 }
 
-function transposed(A: Float64Array, D: number): Float64Array {
-  const out = new Float64Array(D * D);
-  transpose(A, 0, D, D, D, out);
-  return out;
-}
-
 /** Combined matrices of one block (see the file comment). */
 interface Prepared {
   /** `[H·D, D]`: row `h·D + c` is column c of `G_h`. */
@@ -105,10 +99,10 @@ export class FusedTransformer {
   /** Whether the kernels run in WebAssembly SIMD (else JavaScript). */
   readonly simd: boolean;
   private readonly arena: KernelArena;
-  private readonly dotD: ProductKernel;
-  private readonly dotN: ProductKernel;
-  private readonly dotNAcc: ProductKernel;
-  private readonly dotHD: ProductKernel;
+  private readonly prodD: ProductKernel;
+  private readonly prodN: ProductKernel;
+  private readonly prodNAcc: ProductKernel;
+  private readonly prodHD: ProductKernel;
   private readonly denseRelu: BiasKernel;
   private readonly dense: BiasKernel;
   private readonly softmax: SoftmaxKernel;
@@ -152,10 +146,10 @@ export class FusedTransformer {
     const scratch = 4 * N * D + 4 * D * N + 2 * HD * N + 3 * N * HD + 2 * N * N + N * D;
     const arena = (this.arena = new KernelArena(L * perBlock + scratch + 4 * 64, useWasm));
     this.simd = arena.simd;
-    this.dotD = arena.axpy(D, false);
-    this.dotN = arena.axpy(N, false);
-    this.dotNAcc = arena.axpy(N, true);
-    this.dotHD = arena.axpy(HD, false);
+    this.prodD = arena.axpy(D, false);
+    this.prodN = arena.axpy(N, false);
+    this.prodNAcc = arena.axpy(N, true);
+    this.prodHD = arena.axpy(HD, false);
     this.denseRelu = arena.biasAxpy(HD, true);
     this.dense = arena.biasAxpy(D, false);
     this.softmax = arena.softmax();
@@ -235,13 +229,13 @@ export class FusedTransformer {
       const pl = p[l];
       const Z = a.Z;
       transpose(Z, 0, D, N, D, a.ZT);
-      this.dotD(Z, 0, D, pl.Gcat, 0, HD, a.U, 0, HD, N, HD);
+      this.prodD(Z, 0, D, pl.Gcat, 0, HD, a.U, 0, HD, N, HD);
       const P = a.P;
       for (let h = 0; h < H; h++) {
         const po = h * N * Np;
-        this.dotD(a.U, h * D, HD, a.ZT, 0, N, P, po, Np, N, N);
+        this.prodD(a.U, h * D, HD, a.ZT, 0, N, P, po, Np, N, N);
         this.softmax(P, po, N, N, Np);
-        this.dotN(P, po, Np, Z, 0, D, a.Yh, h * D, HD, N, D);
+        this.prodN(P, po, Np, Z, 0, D, a.Yh, h * D, HD, N, D);
       }
       this.denseRelu(a.Yh, 0, HD, pl.Ccat, 0, D, a.Hd, 0, D, N, D, pl.b1);
       const next = l + 1 < this.L ? this.acts[l + 1].Z : this.out;
@@ -406,17 +400,17 @@ export class FusedTransformer {
         const bg = acc[l];
         const dOut = g.dOut;
         transpose(a.Hd, 0, D, N, D, g.HdT);
-        this.dotNAcc(g.HdT, 0, N, dOut, 0, D, bg.dOut, 0, D, D, D);
+        this.prodNAcc(g.HdT, 0, N, dOut, 0, D, bg.dOut, 0, D, D, D);
         for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) bg.dOutBias[d] += dOut[i * D + d];
         // dHd = dOut · outᵀ, masked by the ReLU → dpre (in place).
         const dpre = g.dHd;
-        this.dotD(dOut, 0, D, pl.outT, 0, D, dpre, 0, D, N, D);
+        this.prodD(dOut, 0, D, pl.outT, 0, D, dpre, 0, D, N, D);
         const Hd = a.Hd;
         for (let i = 0; i < N * D; i++) if (!(Hd[i] > 0)) dpre[i] = 0;
         for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) bg.db1[d] += dpre[i * D + d];
         transpose(a.Yh, 0, HD, N, HD, g.YhT);
-        this.dotNAcc(g.YhT, 0, N, dpre, 0, D, bg.dCcat, 0, D, HD, D);
-        this.dotD(dpre, 0, D, pl.CcatT, 0, HD, g.dYh, 0, HD, N, HD);
+        this.prodNAcc(g.YhT, 0, N, dpre, 0, D, bg.dCcat, 0, D, HD, D);
+        this.prodD(dpre, 0, D, pl.CcatT, 0, HD, g.dYh, 0, HD, N, HD);
         const dZ = g.dZ;
         const needDZ = l > 0;
         if (needDZ) dZ.fill(0);
@@ -424,7 +418,7 @@ export class FusedTransformer {
         const dP = g.dP;
         for (let h = 0; h < H; h++) {
           const po = h * N * Np;
-          this.dotD(g.dYh, h * D, HD, a.ZT, 0, N, dP, 0, N, N, N);
+          this.prodD(g.dYh, h * D, HD, a.ZT, 0, N, dP, 0, N, N, N);
           // Softmax backward, per query row: dS = P ⊙ (dP − Σ_j P dP).
           for (let i = 0; i < N; i++) {
             const r = i * N;
@@ -433,19 +427,19 @@ export class FusedTransformer {
             for (let j = 0; j < N; j++) s += P[pr + j] * dP[r + j];
             for (let j = 0; j < N; j++) dP[r + j] = P[pr + j] * (dP[r + j] - s);
           }
-          this.dotN(dP, 0, N, a.Z, 0, D, g.dU, h * D, HD, N, D);
+          this.prodN(dP, 0, N, a.Z, 0, D, g.dU, h * D, HD, N, D);
           if (needDZ) {
             // Keys: dZ += dSᵀ U_h; values: dZ += P_hᵀ dYh_h.
             transpose(dP, 0, N, N, N, g.tNN);
-            this.dotNAcc(g.tNN, 0, N, a.U, h * D, HD, dZ, 0, D, N, D);
+            this.prodNAcc(g.tNN, 0, N, a.U, h * D, HD, dZ, 0, D, N, D);
             transpose(P, po, Np, N, N, g.tNN);
-            this.dotNAcc(g.tNN, 0, N, g.dYh, h * D, HD, dZ, 0, D, N, D);
+            this.prodNAcc(g.tNN, 0, N, g.dYh, h * D, HD, dZ, 0, D, N, D);
           }
         }
-        this.dotNAcc(a.ZT, 0, N, g.dU, 0, HD, bg.dGcat, 0, HD, D, HD);
+        this.prodNAcc(a.ZT, 0, N, g.dU, 0, HD, bg.dGcat, 0, HD, D, HD);
         if (needDZ) {
           // Queries: dZ += dU Gcatᵀ (into dOut, the previous block's output gradient).
-          this.dotHD(g.dU, 0, HD, pl.GcatT, 0, D, g.dOut, 0, D, N, D);
+          this.prodHD(g.dU, 0, HD, pl.GcatT, 0, D, g.dOut, 0, D, N, D);
           for (let i = 0; i < N * D; i++) g.dOut[i] += dZ[i];
         }
       }
