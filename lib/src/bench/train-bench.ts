@@ -17,7 +17,7 @@
 import { loadavg } from "node:os";
 import { makeFNNPair, makeTransformerPair } from "../models/targets";
 import { initBackend, tf } from "../tf/backend";
-import { setFNNKernel, type FNNKernel } from "../tf/fnn-fused";
+import { fnnThreads, setFNNKernel, setFNNThreads, type FNNKernel } from "../tf/fnn-fused";
 import { trainFNNLoRA, trainFNNLoRABatch } from "../tf/fnn-train";
 import { trainTransformerLoRA } from "../tf/transformer-train";
 
@@ -81,11 +81,15 @@ async function main(): Promise<void> {
     setFNNKernel(k);
     return timed(steps, () => trainFNNLoRA(fnn.frozen, fnn.target, { ...common, rank: 4, steps }));
   };
-  const batched = (k: FNNKernel, steps: number): Rate => {
+  const batched = (k: FNNKernel, steps: number, threads: number | null = null): Rate => {
     setFNNKernel(k);
+    setFNNThreads(threads);
     const r = timed(steps, () => trainFNNLoRABatch(members, { ...common, steps })[0]);
+    setFNNThreads(null);
     return { wall: r.wall * K, cpu: r.cpu * K };
   };
+  // Threads the fused batched run picks by itself (LORA_FNN_THREADS or automatic), vs forced to 1.
+  const autoThreads = fnnThreads(K, batchSteps * K * 768 * 16 * 16 * 2);
 
   // Warm-up (kernel setup, JIT), then interleaved measured runs; wall rates cover the training loop only.
   for (const k of kernels) {
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
       // The tfjs kernel is ~5× slower per step: fewer steps keep the rounds comparable in time.
       record(`single ${k}`, single(k, k === "fused" ? fnnSteps : Math.ceil(fnnSteps / 4)));
       record(`batched ${k}`, batched(k, k === "fused" ? batchSteps : Math.ceil(batchSteps / 4)));
+      if (k === "fused" && autoThreads > 1) record("batched fused, 1 thread", batched(k, batchSteps, 1));
     }
   }
   setFNNKernel(null);
@@ -114,10 +119,12 @@ async function main(): Promise<void> {
     const s = med(`single ${k}`);
     line(`FNN single, ${k}`, s.wall, "steps/s", s.wall / REFERENCE.fnn, TARGET.fnn, `  cpu ${s.cpu.toFixed(0)} steps/s (${(s.cpu / REFERENCE.fnn).toFixed(2)}x)  [${all(`single ${k}`)}]`);
   }
-  for (const k of kernels) {
-    const s = med(`single ${k}`);
+  const batchedKeys = autoThreads > 1 ? ["fused", "fused, 1 thread", "tfjs"] : kernels;
+  for (const k of batchedKeys) {
+    const s = med(`single ${k.startsWith("fused") ? "fused" : k}`);
     const b = med(`batched ${k}`);
-    line(`FNN batched ${K}, ${k}`, b.wall, "model-steps/s", b.wall / s.wall, TARGET.batched, `  cpu ${b.cpu.toFixed(0)} (${(b.cpu / s.cpu).toFixed(2)}x)  [${all(`batched ${k}`)}]`);
+    const name = k === "fused" && autoThreads > 1 ? `fused, ${autoThreads} threads` : k;
+    line(`FNN batched ${K}, ${name}`, b.wall, "model-steps/s", b.wall / s.wall, TARGET.batched, `  cpu ${b.cpu.toFixed(0)} (${(b.cpu / s.cpu).toFixed(2)}x)  [${all(`batched ${k}`)}]`);
   }
   const fusedVsTfjs = med("batched fused").wall / med("single tfjs").wall;
   console.log(`  batched fused vs single tfjs: ${fusedVsTfjs.toFixed(2)}x; single fused vs single tfjs: ${(med("single fused").wall / med("single tfjs").wall).toFixed(2)}x`);
