@@ -71,6 +71,15 @@ interface PointSpec {
   threshold: number;
 }
 
+/**
+ * Per-preset scaling of the scaled-down budgets. Transformer training costs ~30–60 FNN steps per step
+ * on a CPU (wasm: ~1.5 steps/s for L=2), so the `course` budget trains the Transformer on seed 0 only
+ * for 150 steps (its constructions still use every seed). `paper` is never adjusted.
+ */
+export const PRESET_ADJUSTMENTS: Readonly<Partial<Record<PresetName, Partial<Record<BudgetName, { trainedSeeds?: number; steps?: number }>>>>> = {
+  tfn: { course: { trainedSeeds: 1, steps: 150 }, quick: { steps: 20 } },
+};
+
 function baseConfig(b: Budget): SweepConfig {
   const { json: _json, wandb: _wandb, task: _task, ...rest } = DEFAULT_CONFIG;
   return {
@@ -97,13 +106,15 @@ function lora(rank: number, rankStep: number, L: number): number {
 function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
   const out: RunSpec[] = [];
   const base = baseConfig(b);
+  const adjust = PRESET_ADJUSTMENTS[preset]?.[b.name] ?? {};
+  const steps = adjust.steps ?? b.steps;
   for (const seed of b.seeds) {
     for (const frozen of p.frozen) {
       for (const method of p.methods) {
+        if (method !== "ours" && adjust.trainedSeeds !== undefined && b.seeds.indexOf(seed) >= adjust.trainedSeeds) continue;
         const xs = method === "flt" ? (p.lastLayers ?? []) : p.ranks;
-        const steps = p.rankSteps ?? [0];
         for (const x of xs) {
-          for (const rankStep of steps) {
+          for (const rankStep of p.rankSteps ?? [0]) {
             const grid = method === "ours" ? [[0, 0]] : b.lrs.flatMap((lr) => b.weightDecays.map((wd) => [lr, wd]));
             for (const [lr, wd] of grid) {
               const config: SweepConfig = {
@@ -124,7 +135,7 @@ function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
                 seed,
                 lr: method === "ours" ? 0 : lr,
                 weight_decay: method === "ours" ? 0 : wd,
-                n_epochs: method === "ours" ? 0 : p.nTrain ? b.finiteSteps : b.steps,
+                n_epochs: method === "ours" ? 0 : p.nTrain ? b.finiteSteps : steps,
               };
               const L = p.frozenDepth;
               const totalRank = lora(x, rankStep, L);

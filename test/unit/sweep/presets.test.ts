@@ -18,8 +18,9 @@ function expected(p: PresetName, b: BudgetName): number {
     case "linear":
       return S * 2 * (R + G * R);
     case "fnn":
-    case "tfn":
       return 2 * S * 2 * (R + G * R);
+    case "tfn": // course trains the Transformer on one seed (PRESET_ADJUSTMENTS)
+      return 2 * S * 2 * R + 2 * (b === "course" ? 1 : S) * 2 * G * R;
     case "flt": {
       const K = full ? 8 : 5;
       return S * 2 * (K + 2 * G * K);
