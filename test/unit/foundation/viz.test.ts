@@ -48,6 +48,6 @@ test("grade says correct, not answered, or what is off; verify throws on a false
   assert.equal(grade("e", 8, 8, "h").correct, true);
   assert.match(grade("e", undefined, 8, "think").message, /not answered yet\. Hint: think/);
   assert.match(grade("e", 7, 8, "h").message, /not quite \(you answered 7\)/);
-  assert.equal(grade("e", (x: number) => x * 2, (f) => f(2) === 4, "h").correct, true);
+  assert.equal(grade("e", (x: number) => x * 2, (f: (x: number) => number) => f(2) === 4, "h").correct, true);
   assert.throws(() => verify("two is three", false, "2 ≠ 3"), (e: unknown) => e instanceof ClaimFailed && /claim failed: two is three \(2 ≠ 3\)/.test(e.message));
 });

@@ -50,9 +50,9 @@ test("batched training equals training each model alone (ranks padded, seeds and
   const p0 = makeFNNPair(small);
   const p1 = makeFNNPair({ ...small, seed: 4 });
   const members = [
-    { ...p0, rank: 1, seed: 0, lr: 1e-2 },
+    { ...p0, rank: 1, seed: 0, lr: 1e-2, weightDecay: 0 },
     { ...p0, rank: [3, 2], seed: 0, lr: 3e-3, weightDecay: 1e-3 },
-    { ...p1, rank: 2, seed: 7, lr: 1e-2 },
+    { ...p1, rank: 2, seed: 7, lr: 1e-2, weightDecay: 0 },
   ];
   const batched = trainFNNLoRABatch(members, { steps: 25, ...quick });
   members.forEach((m, k) => {
