@@ -22,5 +22,12 @@ export * from "./experiments/config";
 export * from "./experiments/run-ours";
 export * from "./experiments/run-trained";
 export * from "./experiments/run";
+// sweeps and committed results (data/results): the reader-facing parts at top level, the rest under `sweep`
+export * as sweep from "./experiments/sweep";
+export {
+  loadResults, loadHistory, BUDGETS, PRESET_NAMES, PRESET_DESCRIPTIONS,
+  type ResultRow, type HistoryRow, type BudgetName, type PresetName,
+} from "./experiments/sweep";
+export { figureSpec } from "./experiments/figures";
 // notebooks
 export * from "./viz";
