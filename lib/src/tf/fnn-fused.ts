@@ -59,7 +59,7 @@ export function parseFNNKernel(value: string | undefined): FNNKernelRequest {
   throw new ConfigError(`LORA_FNN_KERNEL=${value} is not a kernel: use auto, fused or tfjs`);
 }
 
-/** Force the FNN training kernel (`auto` or null restores the default); returns the previous setting. */
+/** Force the FNN training kernel (`auto`: by backend; null: back to `LORA_FNN_KERNEL`, then auto); returns the previous setting. */
 export function setFNNKernel(kernel: FNNKernelRequest | null): FNNKernelRequest | null {
   const prev = forced;
   forced = kernel;
