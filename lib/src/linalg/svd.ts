@@ -119,6 +119,18 @@ export function numericalRank(M: Matrix, tol?: number): number {
   return s.filter((x) => x > t).length;
 }
 
+/**
+ * Rank of a mismatch `A − B` between two computed products, counting singular values above
+ * `rtol · max(‖A‖₂, ‖B‖₂)` (default rtol 1e-10). Unlike `numericalRank(A − B)`, whose tolerance is
+ * relative to the mismatch itself, rounding noise between two equal products (e.g. `W₁⁻¹W₁M` vs `M`)
+ * counts as rank 0.
+ */
+export function differenceRank(A: Matrix, B: Matrix, rtol = 1e-10): number {
+  const scale = Math.max(singularValues(A)[0] ?? 0, singularValues(B)[0] ?? 0);
+  const D = A.clone().sub(B);
+  return numericalRank(D, rtol * scale);
+}
+
 /** `LR_r(M)`: the best rank-r approximation (truncated SVD; Eckart–Young–Mirsky). */
 export function lowRankApprox(M: Matrix, r: number): Matrix {
   if (!Number.isInteger(r) || r < 0) throw new RankError(`truncation rank ${r} must be a non-negative integer`);

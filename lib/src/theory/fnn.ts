@@ -4,7 +4,7 @@
 import type { Matrix } from "ml-matrix";
 import { ShapeError } from "../errors";
 import { product, spectralNorm } from "../linalg/matrix";
-import { numericalRank, sigma } from "../linalg/svd";
+import { differenceRank, sigma } from "../linalg/svd";
 import { forwardFNNLayers } from "../models/forward";
 import type { FNN } from "../models/types";
 import { discrepancy } from "./lemma1";
@@ -36,7 +36,8 @@ export function fnnDiscrepancies(frozen: FNN, target: FNN, partition?: Partition
 /** Theorem 3 (general partition): `max_i ⌈rank(W̄_i − Π_{l∈P_i} W_l)/|P_i|⌉`, with the per-block ranks. */
 export function fnnThreshold(frozen: FNN, target: FNN, partition?: Partition): { threshold: number; discrepancyRanks: number[]; blockSizes: number[] } {
   const P = resolvePartition(frozen, target, partition);
-  const discrepancyRanks = fnnDiscrepancies(frozen, target, P).map((E) => numericalRank(E));
+  // Mismatch ranks relative to the size of the compared products (rounding noise is rank 0).
+  const discrepancyRanks = blockProducts(frozen, P).map((prod, i) => differenceRank(target.layers[i].W, prod));
   const blockSizes = P.map((b) => b.length);
   const threshold = Math.max(...discrepancyRanks.map((r, i) => Math.ceil(r / blockSizes[i])));
   return { threshold, discrepancyRanks, blockSizes };

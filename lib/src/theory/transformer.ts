@@ -7,8 +7,8 @@
  */
 import type { Matrix } from "ml-matrix";
 import { ShapeError } from "../errors";
-import { identity, invert, sub } from "../linalg/matrix";
-import { numericalRank } from "../linalg/svd";
+import { identity, invert } from "../linalg/matrix";
+import { differenceRank } from "../linalg/svd";
 import type { Transformer } from "../models/types";
 
 /** Targets of the Lemma 1 (L = 2) problems of one block, per head. */
@@ -52,20 +52,23 @@ export function outputTarget(target: Transformer): Matrix {
   return target.Wo.mmul(target.blocks[target.blocks.length - 1].W2);
 }
 
-/** Theorem 7: ranks G_1..G_{L+1} (max over heads and the two pairs) and the threshold `max_i ⌈G_i/2⌉`. */
+/**
+ * Theorem 7: ranks G_1..G_{L+1} (max over heads and the two pairs) and the threshold `max_i ⌈G_i/2⌉`.
+ * Mismatch ranks count singular values above 1e-10 × the size of the compared products (`differenceRank`).
+ */
 export function transformerThreshold(frozen: Transformer, target: Transformer): { threshold: number; G: number[] } {
   checkTransformerPair(frozen, target);
   const G: number[] = frozen.blocks.map((block, l) => {
     const t = transformerBlockTargets(frozen, target, l);
     return Math.max(
       ...block.heads.flatMap((h, i) => [
-        numericalRank(sub(t.heads[i].qk, h.WK.transpose().mmul(h.WQ))),
-        numericalRank(sub(t.heads[i].ov, h.WO.mmul(h.WV))),
+        differenceRank(t.heads[i].qk, h.WK.transpose().mmul(h.WQ)),
+        differenceRank(t.heads[i].ov, h.WO.mmul(h.WV)),
       ]),
     );
   });
   const last = frozen.blocks[frozen.blocks.length - 1];
-  G.push(numericalRank(sub(outputTarget(target), frozen.Wo.mmul(last.W2))));
+  G.push(differenceRank(outputTarget(target), frozen.Wo.mmul(last.W2)));
   return { threshold: Math.max(...G.map((g) => Math.ceil(g / 2))), G };
 }
 
