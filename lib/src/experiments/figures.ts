@@ -54,11 +54,11 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
         color: "method",
         column: "panel",
         logY: true,
-        title: title("LoRA vs final-layers tuning, L̄=1, L=8"),
-        xTitle: "tunable parameters (2RDL for LoRA, kD² for final layers)",
+        title: title("LoRA vs final-layers tuning, L̄=1, L=8 (k = 8: every layer tuned)"),
+        xTitle: "tunable parameters (LoRA 2RDL, final layers kD²)",
         yTitle: "test MSE",
         rules: [{ at: 2 * 2 * 16 * 8, label: "LoRA threshold R=⌈D/L⌉=2" }],
-        width: 300,
+        width: 320,
         height: 200,
       });
     case "biases":
@@ -108,12 +108,12 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
       return lineChart({
         // Constructions whose float64 rounding dominates (deep blocks multiply frozen inverses; the exact
         // engine warns) are left off: an MSE above the zero-adapter scale (10) is rounding, not theory.
-        data: rs.filter((r) => r.method !== "ours" || r.test_loss <= 10).map((r) => ({ method: `${METHOD[r.method]}, R=${r.x}`, L: r.frozen_depth, test_loss: r.test_loss })),
+        data: rs.filter((r) => r.method !== "ours" || r.test_loss <= 10).map((r) => ({ method: `${r.method === "ours" ? "construction" : "gradient LoRA"}, R=${r.x}`, L: r.frozen_depth, test_loss: r.test_loss })),
         x: "L",
         y: "test_loss",
         color: "method",
         logY: true,
-        title: title("Frozen depth sweep, L̄=1 (exact once R ≥ ⌈D/L⌉)"),
+        title: title("Frozen depth sweep, L̄=1 (constructions lost to float64 rounding are omitted)"),
         xTitle: "frozen depth L",
         yTitle: "test MSE",
         width: 380,
