@@ -24,8 +24,8 @@
  * Padded adapter columns (a model of rank r in a batch padded to R) are skipped: their gradients
  * are exactly zero in the tfjs engine and are left at zero here.
  *
- * Threads: a large batched run (K ≥ 2 models and about a second of work or more) splits its models
- * over worker threads (`fnn-fused-worker.ts`, up to the machine's cores; `LORA_FNN_THREADS=n` or
+ * Threads: a large batched run (K ≥ 2 models and about a second of work or more, started from the
+ * main thread) splits its models over worker threads (`fnn-fused-worker.ts`, up to the machine's cores; `LORA_FNN_THREADS=n` or
  * `setFNNThreads(n)` overrides, 1 disables). Each thread owns whole models and draws the shared
  * inputs of its models' seeds itself, so the numbers do not depend on the thread count. θ and the
  * output live in shared memory; the steps synchronise with `Atomics.wait`/`notify`.
@@ -35,7 +35,7 @@
  */
 import { availableParallelism } from "node:os";
 import { extname, join } from "node:path";
-import { Worker } from "node:worker_threads";
+import { Worker, isMainThread } from "node:worker_threads";
 import type { FNN } from "../models/types";
 import { ConfigError } from "../errors";
 import { tf } from "./backend";
@@ -86,9 +86,9 @@ export function setFNNThreads(threads: number | null): number | null {
 }
 
 /**
- * Threads for a fused run of K models: forced (`setFNNThreads`, `LORA_FNN_THREADS`), else the
- * machine's cores (at most 4) when the run is long enough to repay starting workers (~0.1 s):
- * steps × K × rows × D² × L ≥ 1e9 multiply-adds.
+ * Threads for a fused run of K models: forced (`setFNNThreads`, `LORA_FNN_THREADS`), else, on the
+ * main thread only, the machine's cores (at most 4) when the run is long enough to repay starting
+ * workers (~0.1–0.5 s): steps × K × rows × D² × L ≥ 1e9 multiply-adds (about a second of work).
  */
 export function fnnThreads(K: number, work: number): number {
   const env = process.env.LORA_FNN_THREADS;
@@ -97,7 +97,8 @@ export function fnnThreads(K: number, work: number): number {
     n = Number(env);
     if (!Number.isInteger(n) || n < 1) throw new ConfigError(`LORA_FNN_THREADS=${env} must be a positive integer`);
   }
-  if (n === null) n = work >= 1e9 ? Math.min(availableParallelism(), 4) : 1;
+  // Not inside a worker (e.g. a sweep's thread pool, which already uses the cores).
+  if (n === null) n = isMainThread && work >= 1e9 ? Math.min(availableParallelism(), 4) : 1;
   return Math.max(1, Math.min(n, K));
 }
 
