@@ -25,7 +25,7 @@
  * are exactly zero in the tfjs engine and are left at zero here.
  *
  * Threads: a large batched run (K ≥ 2 models and about a second of work or more, started from the
- * main thread) splits its models over worker threads (`fnn-fused-worker.ts`, up to the machine's cores; `LORA_FNN_THREADS=n` or
+ * main thread, with idle cores) splits its models over worker threads (`fnn-fused-worker.ts`, up to the machine's cores; `LORA_FNN_THREADS=n` or
  * `setFNNThreads(n)` overrides, 1 disables). Each thread owns whole models and draws the shared
  * inputs of its models' seeds itself, so the numbers do not depend on the thread count. θ and the
  * output live in shared memory; the steps synchronise with `Atomics.wait`/`notify`.
@@ -33,7 +33,7 @@
  * Layout of the code: the arithmetic is in `fnn-fused-core.ts` (no tfjs, loadable by workers);
  * this module chooses the kernel, turns an `FNNEngine` into plain data and runs the threads.
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { extname, join } from "node:path";
 import { Worker, isMainThread } from "node:worker_threads";
 import type { FNN } from "../models/types";
@@ -87,8 +87,9 @@ export function setFNNThreads(threads: number | null): number | null {
 
 /**
  * Threads for a fused run of K models: forced (`setFNNThreads`, `LORA_FNN_THREADS`), else, on the
- * main thread only, the machine's cores (at most 4) when the run is long enough to repay starting
- * workers (~0.1–0.5 s): steps × K × rows × D² × L ≥ 1e9 multiply-adds (about a second of work).
+ * main thread only, this thread plus the idle cores (cores − 1-minute load average; at most 4 in
+ * all) when the run is long enough to repay starting workers (~0.1–0.5 s): steps × K × rows × D² ×
+ * L ≥ 1e9 multiply-adds (about a second of work).
  */
 export function fnnThreads(K: number, work: number): number {
   const env = process.env.LORA_FNN_THREADS;
@@ -97,8 +98,12 @@ export function fnnThreads(K: number, work: number): number {
     n = Number(env);
     if (!Number.isInteger(n) || n < 1) throw new ConfigError(`LORA_FNN_THREADS=${env} must be a positive integer`);
   }
-  // Not inside a worker (e.g. a sweep's thread pool, which already uses the cores).
-  if (n === null) n = isMainThread && work >= 1e9 ? Math.min(availableParallelism(), 4) : 1;
+  // Not inside a worker (e.g. a sweep's thread pool, which already uses the cores), and only onto
+  // idle cores: on a busy machine a thread that waits for a descheduled one loses more than it gains.
+  if (n === null) {
+    const spare = Math.floor(availableParallelism() - loadavg()[0]);
+    n = isMainThread && work >= 1e9 && spare >= 1 ? Math.min(availableParallelism(), 4, 1 + spare) : 1;
+  }
   return Math.max(1, Math.min(n, K));
 }
 
