@@ -132,6 +132,19 @@ export async function initBackend(request?: BackendRequest): Promise<BackendInfo
   return pending;
 }
 
+/**
+ * Trainers call this: the backend must have been chosen with `await initBackend()` (or
+ * `backendInfo()`), otherwise tfjs would silently run on its slow plain-JS backend.
+ */
+export function requireBackend(): BackendInfo {
+  if (current === null) {
+    throw new BackendError(
+      "the training engine's backend is not initialised: call `await initBackend()` (or `await backendInfo()`) once before training; it reads LORA_BACKEND",
+    );
+  }
+  return current;
+}
+
 /** The backend in use (initialising it with `LORA_BACKEND` if needed): name, tfjs version, GPU. */
 export async function backendInfo(): Promise<BackendInfo> {
   return initBackend();

@@ -7,7 +7,7 @@ import { stream } from "../linalg/random";
 import { initAdapters, layerRanks } from "../models/init";
 import type { FNN, FNNAdaptation } from "../models/types";
 import { checkOptimiserSettings } from "./adam";
-import { tf } from "./backend";
+import { requireBackend, tf } from "./backend";
 import { fillGaussianRows } from "./data";
 import { FNNEngine, type FNNLayerPlan, type FNNMember } from "./fnn-engine";
 import { FusedFNNStepper, fnnKernel } from "./fnn-fused";
@@ -161,6 +161,7 @@ function runFNN(
   onProgress?: (step: number, trainLoss: number[], valLoss: number[], stepsPerSec: number) => void,
   progressEvery?: number,
 ): Array<FNNTrained> {
+  requireBackend();
   lrs.forEach((lr, k) => checkOptimiserSettings(lr, wds[k]));
   const engine = new FNNEngine(members, plan, s.task);
   const stepper = makeStepper(engine, seeds, s);
@@ -322,6 +323,7 @@ export function pretrainStopRule(level: number): (step: number, loss: number[]) 
  * at the step cap.
  */
 export function pretrainFNN(frozen: FNN, target: FNN, opts: PretrainOptions): Pretrained<FNN> {
+  requireBackend();
   const epochs = opts.epochs ?? 1000;
   const level = opts.level ?? 3;
   const s = resolveSettings({ steps: epochs, lr: opts.lr ?? 1e-3, seed: opts.seed, batchSize: opts.batchSize, valEvery: 0, bestEpoch: false });

@@ -19,7 +19,7 @@ import { stream } from "../linalg/random";
 import { initTransformerAdapters } from "../models/init";
 import type { Adapter, Transformer, TransformerAdaptation } from "../models/types";
 import { checkOptimiserSettings } from "./adam";
-import { tf } from "./backend";
+import { requireBackend, tf } from "./backend";
 import { transposedData } from "./convert";
 import { fillGaussianSequences } from "./data";
 import { disposeTransformerTensors, transformerForwardTensors, transformerTensors, type TransformerTensors } from "./forward";
@@ -540,6 +540,7 @@ function checkPair(frozen: Transformer, target: Transformer): void {
 
 /** LoRA by gradient on a Transformer (Theorem 7's adapted parameters), Adam, fresh batches. */
 export function trainTransformerLoRA(frozen: Transformer, target: Transformer, opts: TransformerLoRAOptions & TrainSettings): TransformerTrained {
+  requireBackend();
   checkPair(frozen, target);
   const s = resolveSettings(opts);
   checkOptimiserSettings(s.lr, s.weightDecay);
@@ -616,6 +617,7 @@ export function pretrainTransformer(
   target: Transformer,
   opts: { epochs?: number; lr?: number; level?: number; batchSize?: number; seqLength?: number; seed: number; engine?: TransformerEngine },
 ): Pretrained<Transformer> {
+  requireBackend();
   checkPair(frozen, target);
   const epochs = opts.epochs ?? 1000;
   const s = resolveSettings({ steps: epochs, lr: opts.lr ?? 1e-3, seed: opts.seed, batchSize: opts.batchSize, valEvery: 0, bestEpoch: false });

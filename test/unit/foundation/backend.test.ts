@@ -51,3 +51,14 @@ test("LORA_BACKEND=cpu uses the plain JS backend without printing the tfjs-node 
   assert.equal(r.stdout.trim(), "cpu");
   assert.doesNotMatch(r.stdout + r.stderr, /tfjs-node/);
 });
+
+test("trainers refuse to run before the backend is chosen (no silent plain-JS fallback)", () => {
+  const code = `
+    const { makeFNNPair } = require("./lib/src/models/targets");
+    const { trainFNNLoRA } = require("./lib/src/tf/fnn-train");
+    const { frozen, target } = makeFNNPair({ width: 4, targetDepth: 1, frozenDepth: 2, activation: "relu", bias: true, seed: 0 });
+    try { trainFNNLoRA(frozen, target, { rank: 1, steps: 2, seed: 0 }); console.log("trained"); }
+    catch (e) { console.log(e.name + ": " + e.message); }`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "-e", code], { encoding: "utf8" });
+  assert.match(r.stdout, /BackendError: .*call `await initBackend\(\)`/);
+});
