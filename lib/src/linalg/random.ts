@@ -18,8 +18,11 @@ export type StreamPurpose =
   | "calibration"
   | (string & {});
 
-/** FNV-1a over the purpose string, mixed with the seed: the stream's 128-bit state. */
-function hashSeed(seed: number, purpose: string): [number, number, number, number] {
+/**
+ * FNV-1a over the purpose string, mixed with the seed: the stream's initial 128-bit state (shared
+ * with the fused training kernel's bulk Gaussian generator, which must draw the same numbers).
+ */
+export function hashSeed(seed: number, purpose: string): [number, number, number, number] {
   let h = 0x811c9dc5 ^ (seed >>> 0);
   const state: number[] = [];
   const text = `${purpose}#${seed}`;

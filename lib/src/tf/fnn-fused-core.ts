@@ -7,30 +7,13 @@
  * `FNNEngine`'s θ layout.
  */
 import { ConfigError } from "../errors";
+import { hashSeed } from "../linalg/random";
 import type { Task } from "./task";
 
 // ---------------------------------------------------------------------------------------------
 // Gaussian draws: the exact sequence of `stream(seed, purpose).normal()` (xoshiro128** +
 // Box–Muller with the spare kept), with the state in locals instead of an array and no per-draw
 // call; `fillGaussianRows`' order (feature-major over a row-major [n, D] buffer).
-
-function hashSeed(seed: number, purpose: string): [number, number, number, number] {
-  let h = 0x811c9dc5 ^ (seed >>> 0);
-  const state: number[] = [];
-  const text = `${purpose}#${seed}`;
-  for (let round = 0; round < 4; round++) {
-    for (let i = 0; i < text.length; i++) {
-      h ^= text.charCodeAt(i);
-      h = Math.imul(h, 0x01000193) >>> 0;
-    }
-    h ^= round * 0x9e3779b9;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    state.push(h === 0 ? 0x9e3779b9 : h);
-  }
-  return [state[0], state[1], state[2], state[3]];
-}
 
 /** Same numbers as `stream(seed, purpose)`'s `normal()`, drawn in bulk. */
 export class GaussianStream {
