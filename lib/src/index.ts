@@ -22,6 +22,7 @@ export * from "./experiments/config";
 export * from "./experiments/run-ours";
 export * from "./experiments/run-trained";
 export * from "./experiments/run";
+export * from "./experiments/setup";
 // sweeps and committed results (data/results): the reader-facing parts at top level, the rest under `sweep`
 export * as sweep from "./experiments/sweep";
 export {

@@ -14,9 +14,10 @@ import { stream } from "../linalg/random";
 import { forwardFNN, forwardTransformer } from "../models/forward";
 import { argmaxAgreement, binaryAgreement, mse, mseBatch, relativeErrorBatch } from "../models/metrics";
 import { gaussianInputs, scaled, transformerInputs } from "../models/sample";
-import { makeFNNPair, makeTransformerPair } from "../models/targets";
+import { makeTransformerPair } from "../models/targets";
 import type { FNN, Transformer } from "../models/types";
 import type { ExperimentConfig, ExperimentResult } from "./config";
+import { fnnPairFor } from "./setup";
 
 /** Replaces the frozen model by a pretrained one (training engine hook). */
 export type Pretrainer = <M extends FNN | Transformer>(config: ExperimentConfig, frozen: M, target: M) => Promise<M>;
@@ -40,15 +41,7 @@ export async function runOurs(config: ExperimentConfig): Promise<ExperimentResul
 }
 
 async function runOursFNN(c: ExperimentConfig): Promise<ExperimentResult> {
-  const pair = makeFNNPair({
-    width: c.width,
-    targetDepth: c.target_depth,
-    frozenDepth: c.frozen_depth,
-    activation: c.activation,
-    bias: c.use_bias === 1,
-    seed: c.seed,
-    initMode: c.init_mode,
-  });
+  const pair = fnnPairFor(c);
   const frozen = await maybePretrain(c, pair.frozen, pair.target);
   const calibration = gaussianInputs(stream(c.seed, "calibration"), c.width, c.batch_size);
   const built = constructFNN(frozen, pair.target, { rank: c.rank, bias: { mode: "calibrate", inputs: calibration } });

@@ -8,28 +8,14 @@
  * `--n_train` fixes a finite training set (then full-batch, as the reference).
  */
 import { ConfigError } from "../errors";
-import { makeFNNPair, makeTransformerPair } from "../models/targets";
+import { makeTransformerPair } from "../models/targets";
 import type { FNN, Transformer } from "../models/types";
 import { initBackend } from "../tf/backend";
 import { pretrainFNN, rankSchedule, trainFNNFinalLayers, trainFNNLoRA, type FNNTrained } from "../tf/fnn-train";
-import type { TrainSettings } from "../tf/settings";
 import { pretrainTransformer, trainTransformerLoRA } from "../tf/transformer-train";
 import type { ExperimentConfig, ExperimentResult } from "./config";
 import { registerPretrainer } from "./run-ours";
-
-function settings(c: ExperimentConfig): TrainSettings {
-  return {
-    steps: c.n_epochs,
-    lr: c.lr,
-    weightDecay: c.weight_decay,
-    batchSize: c.batch_size,
-    seed: c.seed,
-    nTest: c.n_test,
-    bestEpoch: c.best_epoch === 1,
-    nTrain: c.n_train > 0 ? c.n_train : null,
-    task: c.task,
-  };
-}
+import { fnnPairFor, trainSettingsFor } from "./setup";
 
 /** Pretrains the frozen model toward the target with the reference's flags. */
 export async function pretrainFor<M extends FNN | Transformer>(c: ExperimentConfig, frozen: M, target: M): Promise<M> {
@@ -61,17 +47,9 @@ export async function runTrained(config: ExperimentConfig): Promise<ExperimentRe
   const c = config;
   if (c.method !== "sgd" && c.method !== "flt") throw new ConfigError(`runTrained handles --method sgd or flt, got ${c.method}`);
   const backend = await initBackend();
-  const s = settings(c);
+  const s = trainSettingsFor(c);
   if (c.exp === "fnn") {
-    const pair = makeFNNPair({
-      width: c.width,
-      targetDepth: c.target_depth,
-      frozenDepth: c.frozen_depth,
-      activation: c.activation,
-      bias: c.use_bias === 1,
-      seed: c.seed,
-      initMode: c.init_mode,
-    });
+    const pair = fnnPairFor(c);
     const frozen = c.pretrained ? await pretrainFor(c, pair.frozen, pair.target) : pair.frozen;
     if (c.method === "flt") {
       return result(trainFNNFinalLayers(frozen, pair.target, { ...s, lastLayers: c.last_layers }), { backend: backend.name, last_layers: c.last_layers });

@@ -8,7 +8,7 @@
  * models are pretrained once per (shape, seed) and cached for the process.
  */
 import { ConfigError, NumericError } from "../../errors";
-import { makeFNNPair, makeTransformerPair } from "../../models/targets";
+import { makeTransformerPair } from "../../models/targets";
 import type { FNN, Transformer } from "../../models/types";
 import { initBackend } from "../../tf/backend";
 import { pretrainFNN, rankSchedule, trainFNNFinalLayers, trainFNNLoRA, trainFNNLoRABatch, type FNNTrained } from "../../tf/fnn-train";
@@ -18,21 +18,12 @@ import { runExperiment } from "../cli";
 import type { ExperimentConfig, ExperimentResult } from "../config";
 import { registerPretrainer, runOurs } from "../run-ours";
 import { canonicalJson } from "./run-id";
+import { fnnPairFor, trainSettingsFor } from "../setup";
 import type { History, RunRecord, RunResult, RunSpec, SweepConfig } from "./types";
 
 const pretrainCache = new Map<string, { model: FNN; steps: number }>();
 
-function pairOf(c: SweepConfig): { target: FNN; frozen: FNN } {
-  return makeFNNPair({
-    width: c.width,
-    targetDepth: c.target_depth,
-    frozenDepth: c.frozen_depth,
-    activation: c.activation,
-    bias: c.use_bias === 1,
-    seed: c.seed,
-    initMode: c.init_mode,
-  });
-}
+const pairOf = (c: SweepConfig): { target: FNN; frozen: FNN } => fnnPairFor(c);
 
 /** The frozen FNN of a run: random, or pretrained toward the target (cached). */
 function frozenFNN(c: SweepConfig, pair: { target: FNN; frozen: FNN }): { model: FNN; steps: number } {
@@ -139,21 +130,7 @@ function fromExperiment(r: ExperimentResult, historyPoints: number): RunResult {
   };
 }
 
-function trainSettings(c: SweepConfig) {
-  return {
-    steps: c.n_epochs,
-    lr: c.lr,
-    weightDecay: c.weight_decay,
-    batchSize: c.batch_size,
-    seed: c.seed,
-    nVal: c.n_val,
-    nTest: c.n_test,
-    valEvery: c.val_every,
-    bestEpoch: c.best_epoch === 1,
-    nTrain: c.n_train > 0 ? c.n_train : null,
-    task: c.task,
-  };
-}
+const trainSettings = (c: SweepConfig) => trainSettingsFor(c);
 
 /** Whether a run goes through the batched FNN LoRA trainer. */
 export function batchable(s: RunSpec): boolean {
