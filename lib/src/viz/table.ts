@@ -45,7 +45,7 @@ export function tableRows(table: TableLike): { columns: string[]; rows: unknown[
 /** Format one cell: integers as is, other numbers with `digits` significant digits. */
 export function formatCell(v: unknown, digits = 4): string {
   if (typeof v === "number") {
-    if (Number.isInteger(v)) return String(v);
+    if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
     if (!Number.isFinite(v)) return String(v);
     const a = Math.abs(v);
     return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(digits - 1) : Number(v.toPrecision(digits)).toString();

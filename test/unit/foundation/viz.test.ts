@@ -33,6 +33,7 @@ test("tables render records and DataFrame-like objects as HTML and text", () => 
   assert.match(df["text/plain"] as string, /rank\s+loss\n\s+1\s+0\.5\n\s+2\s+0\.25/);
   assert.equal(formatCell(12345678.9), "1.235e+7");
   assert.equal(formatCell(3), "3");
+  assert.equal(formatCell(9.342242476018795e27, 3), "9.34e+27", "huge floats are integers too, but print in exponent form");
 });
 
 test("danfojs DataFrames render through the table helper", () => {
