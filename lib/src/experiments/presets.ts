@@ -72,9 +72,10 @@ interface PointSpec {
 }
 
 /**
- * Per-preset scaling of the scaled-down budgets. Transformer training costs ~30–60 FNN steps per step
- * on a CPU (wasm: ~1.5 steps/s for L=2), so the `course` budget trains the Transformer on seed 0 only
- * for 150 steps (its constructions still use every seed). `paper` is never adjusted.
+ * Per-preset scaling of the scaled-down budgets. A Transformer LoRA run costs ~10 FNN runs on a CPU
+ * (wasm, measured on a shared 2-core machine: ~20 s for 150 steps at N=10, H=2), so the `course`
+ * budget trains the Transformer on seed 0 only for 150 steps (its constructions still use every
+ * seed). `paper` is never adjusted.
  */
 export const PRESET_ADJUSTMENTS: Readonly<Partial<Record<PresetName, Partial<Record<BudgetName, { trainedSeeds?: number; steps?: number }>>>>> = {
   tfn: { course: { trainedSeeds: 1, steps: 150 }, quick: { steps: 20 } },
