@@ -6,9 +6,9 @@
  * "Test loss on shifted test set: …"); losses below 1e-4 print in exponent form since the
  * float64 construction reaches ~1e-30. `--json` prints exactly one JSON object instead.
  */
-import { LoraError } from "../errors";
 import { DEFAULT_CONFIG, type ExperimentConfig, describeConfig, parseArgs } from "./config";
 import { runExperiment } from "./run";
+import { reportLoraError, runCli } from "./cli-run";
 
 export { runExperiment };
 
@@ -88,20 +88,8 @@ export async function main(argv: readonly string[], write: (line: string) => voi
     }
     return 0;
   } catch (e) {
-    if (e instanceof LoraError) {
-      process.stderr.write(`lora-exp: ${e.name}: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    return reportLoraError("lora-exp", e);
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`lora-exp: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli("lora-exp", main);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** `npm run figures [-- --budget quick|course|paper]`: every figure from data/results to data/figures/*.svg. */
-import { LoraError } from "../errors";
 import { renderFigures } from "./figures";
 import { parseBudget } from "./sweep/budgets";
+import { reportLoraError, runCli } from "./cli-run";
 
 export async function main(argv: readonly string[], write: (l: string) => void = (l) => process.stdout.write(l + "\n")): Promise<number> {
   try {
@@ -13,20 +13,8 @@ export async function main(argv: readonly string[], write: (l: string) => void =
     write(`${figs.length} figures`);
     return 0;
   } catch (e) {
-    if (e instanceof LoraError) {
-      process.stderr.write(`figures: ${e.name}: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    return reportLoraError("figures", e);
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`figures: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli("figures", main);

@@ -14,6 +14,7 @@ import { writeAggregates } from "./sweep/finalize";
 import { mergeFiles } from "./sweep/merge";
 import { runSweep } from "./sweep/runner";
 import { parseShard } from "./sweep/shard";
+import { reportLoraError, runCli } from "./cli-run";
 
 const USAGE = [
   "usage: sweep --preset NAME [--budget quick|course|paper] [--shard i/n] [--out FILE] [--workers N] [--batch K] [--methods ours,sgd,flt] [--no-reuse] [--quiet]",
@@ -123,20 +124,8 @@ export async function main(argv: readonly string[], write: (l: string) => void =
     }
     return s.failures.length > 0 ? 1 : 0;
   } catch (e) {
-    if (e instanceof LoraError) {
-      process.stderr.write(`sweep: ${e.name}: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    return reportLoraError("sweep", e);
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`sweep: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli("sweep", main);
