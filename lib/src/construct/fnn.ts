@@ -136,9 +136,10 @@ export function constructFNN(frozen: FNN, target: FNN, opts: FNNConstructionOpti
       const pre = addColumn(W[W.length - 1].mmul(z), last);
       z = relu_ ? relu(pre) : pre;
     }
-    // Bound on the block's output norm through the adapted layers (ReLU is 1-Lipschitz with
-    // ReLU(0) = 0), valid at any rank — below the threshold the block is not W̄_i.
-    rho = spectralNorm(W[W.length - 1]) * s + vectorNorm(last);
+    // Bound on the block's output norm. On the ball the inner ReLUs are identities and the aligned
+    // biases add up to b̄_i, so the block computes ReLU(Π_{l∈P_i}Ŵ_l z + b̄_i): ‖out‖ ≤ ‖ΠŴ_l‖₂·ρ + ‖b̄_i‖.
+    // The adapted product, not W̄_i: below the threshold the two differ.
+    rho = spectralNorm(product(W)) * rho + vectorNorm(Wbar.b);
   });
   const adaptation: FNNAdaptation = { adapters, biases: useBias ? biases : null };
   const th = fnnThreshold(frozen, target, P);
