@@ -13,7 +13,13 @@ if (app === null) {
 const { name } = registerKernel();
 const notebooks = join(projectRoot, "notebooks");
 console.log(`Opening ${notebooks} in ${app.name} with the "${name}" kernel (LORA_PROFILE=${process.env.LORA_PROFILE ?? "course"}).`);
-const child = spawn(app.cmd, [...app.args, `--notebook-dir=${notebooks}`, ...process.argv.slice(2)], {
+const extra = process.argv.slice(2);
+// Jupyter refuses to run as root (containers, CI machines) unless told it is deliberate.
+if (process.getuid?.() === 0 && !extra.includes("--allow-root")) {
+  console.log("Running as root: passing --allow-root to Jupyter.");
+  extra.push("--allow-root");
+}
+const child = spawn(app.cmd, [...app.args, `--notebook-dir=${notebooks}`, ...extra], {
   cwd: notebooks,
   stdio: "inherit",
   env: jupyterEnv(),
