@@ -11,7 +11,7 @@ import { requireBackend, tf } from "./backend";
 import { fillGaussianRows } from "./data";
 import { FNNEngine, type FNNLayerPlan, type FNNMember } from "./fnn-engine";
 import { FusedFNNStepper, fnnKernel } from "./fnn-fused";
-import { runLoop, type LoopResult } from "./loop";
+import { runLoop, runPretrainLoop, type LoopResult } from "./loop";
 import { resolveSettings, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
 import { halvesMatrix, taskAccuracy, taskLoss } from "./task";
 
@@ -334,16 +334,7 @@ export function pretrainFNN(frozen: FNN, target: FNN, opts: PretrainOptions): Pr
   const stepper = makeStepper(engine, [dataSeed], { ...s, nTrain: null }, "pretrain");
   try {
     const theta = new Float32Array(engine.theta);
-    const stop = pretrainStopRule(level);
-    let reached = false;
-    const res = runLoop(stepper, theta, {
-      steps: epochs,
-      lr: new Float32Array(theta.length).fill(s.lr),
-      weightDecay: new Float32Array(theta.length),
-      valEvery: 0,
-      bestEpoch: false,
-      stopWhen: (t, l) => (reached = stop(t, l)),
-    });
+    const { result: res, reached } = runPretrainLoop(stepper, theta, epochs, s.lr, pretrainStopRule(level));
     const losses = res.trainLoss[0];
     return {
       model: engine.records(res.theta)[0].model,

@@ -107,3 +107,26 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
   }
   return { trainLoss, valLoss, valSteps, chosenStep, chosenValLoss, theta: best, steps, seconds };
 }
+
+/**
+ * The pretraining loop (shared by the FNN and Transformer pretrainers): Adam at one learning rate,
+ * no weight decay, no validation, stopping at the first step where `stop` holds (or at `steps`).
+ */
+export function runPretrainLoop(
+  stepper: LoopStepper,
+  theta: Float32Array,
+  steps: number,
+  lr: number,
+  stop: (step: number, trainLoss: number[]) => boolean,
+): { result: LoopResult; reached: boolean } {
+  let reached = false;
+  const result = runLoop(stepper, theta, {
+    steps,
+    lr: new Float32Array(theta.length).fill(lr),
+    weightDecay: new Float32Array(theta.length),
+    valEvery: 0,
+    bestEpoch: false,
+    stopWhen: (t, l) => (reached = stop(t, l)),
+  });
+  return { result, reached };
+}

@@ -25,7 +25,7 @@ import { fillGaussianSequences } from "./data";
 import { disposeTransformerTensors, transformerForwardTensors, transformerTensors, type TransformerTensors } from "./forward";
 import type { Pretrained } from "./fnn-train";
 import { pretrainStopRule } from "./fnn-train";
-import { runLoop, type LoopStepper } from "./loop";
+import { runLoop, runPretrainLoop, type LoopStepper } from "./loop";
 import { FusedTransformer, type FusedPrepared, type RawBlock, type RawModel } from "./transformer-fused";
 import { resolveSettings, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
 import { halvesMatrix, taskAccuracy, taskLoss, type Task } from "./task";
@@ -627,16 +627,7 @@ export function pretrainTransformer(
   const stepper = makeStepper(opts.engine, params, target, targetT, opts.seqLength ?? 10, "regression", s, "pretrain");
   try {
     const theta = new Float32Array(params.theta);
-    const stop = pretrainStopRule(opts.level ?? 3);
-    let reached = false;
-    const res = runLoop(stepper, theta, {
-      steps: epochs,
-      lr: new Float32Array(theta.length).fill(s.lr),
-      weightDecay: new Float32Array(theta.length),
-      valEvery: 0,
-      bestEpoch: false,
-      stopWhen: (t, l) => (reached = stop(t, l)),
-    });
+    const { result: res, reached } = runPretrainLoop(stepper, theta, epochs, s.lr, pretrainStopRule(opts.level ?? 3));
     const losses = res.trainLoss[0];
     return { model: params.model(res.theta), steps: res.steps, initialLoss: losses[0], finalLoss: losses[losses.length - 1], reachedLevel: reached };
   } finally {
