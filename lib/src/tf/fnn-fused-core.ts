@@ -1,6 +1,7 @@
 /**
  * The fused FNN kernel's arithmetic (see `fnn-fused.ts` for why it exists and when it is used):
- * plain loops over typed arrays, no tfjs, so that worker threads can load it cheaply.
+ * float32 products in a WebAssembly SIMD arena (`wasm-arena.ts`), the rest plain loops over typed
+ * arrays; no tfjs, so that worker threads can load it cheaply.
  *
  * `FusedFNNCore` evaluates a subset of the K models of a plain-data `FusedSpec` (built from an
  * `FNNEngine` by `fnn-fused.ts`) and writes their losses and gradients into a shared output in
@@ -9,6 +10,7 @@
 import { ConfigError } from "../errors";
 import { hashSeed } from "../linalg/random";
 import type { Task } from "./task";
+import { KernelArena } from "./wasm-arena";
 
 // ---------------------------------------------------------------------------------------------
 // Gaussian draws: the exact sequence of `stream(seed, purpose).normal()` (xoshiro128** +
@@ -43,7 +45,7 @@ export class GaussianStream {
   }
 
   /** `out[offset + j·D + i]` = float32 of the next draw, i outer, j inner (`fillGaussianRows`). */
-  fillRows(out: Float64Array, offset: number, n: number, D: number): void {
+  fillRows(out: Float32Array | Float64Array, offset: number, n: number, D: number): void {
     let s0 = this.s0;
     let s1 = this.s1;
     let s2 = this.s2;
@@ -118,163 +120,20 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Kernels on row-major [n, D] Float64Arrays (D×D weights stored transposed, `WT[k·D + j] = W(j, k)`).
-
-/** `out[i, :] = σ(b + zin[i, :] · WT)` for n rows (overwrites `out`). */
-type DenseFn = (zin: Float64Array, n: number, WT: Float64Array, b: Float64Array, out: Float64Array, relu: boolean) => void;
-/** `dW = zᵀ G` (D×D, overwrites). */
-type OuterFn = (z: Float64Array, G: Float64Array, n: number, dW: Float64Array) => void;
-/** `Gp = (G · WTᵀ) ⊙ [z > 0]` (the mask only when `relu`), and `db = Σ_rows G` when `db` is given. */
-type BackFn = (G: Float64Array, z: Float64Array, n: number, WT: Float64Array, Gp: Float64Array | null, relu: boolean, db: Float64Array | null) => void;
-
-interface Kernels {
-  dense: DenseFn;
-  outer: OuterFn;
-  back: BackFn;
-}
-
-/** Reference loops for any width (also the fallback for wide models). Zeros of `zin` (ReLU outputs) are skipped. */
-function genericKernels(D: number): Kernels {
-  return {
-    dense(zin, n, WT, b, out, relu) {
-      for (let i = 0; i < n; i++) {
-        const ri = i * D;
-        for (let j = 0; j < D; j++) out[ri + j] = b[j];
-        for (let k = 0; k < D; k++) {
-          const a = zin[ri + k];
-          if (a === 0) continue;
-          const w = k * D;
-          for (let j = 0; j < D; j++) out[ri + j] += a * WT[w + j];
-        }
-        if (relu) for (let j = 0; j < D; j++) if (!(out[ri + j] > 0)) out[ri + j] = 0;
-      }
-    },
-    outer(z, G, n, dW) {
-      dW.fill(0);
-      for (let i = 0; i < n; i++) {
-        const ri = i * D;
-        for (let q = 0; q < D; q++) {
-          const a = z[ri + q];
-          if (a === 0) continue;
-          const w = q * D;
-          for (let j = 0; j < D; j++) dW[w + j] += a * G[ri + j];
-        }
-      }
-    },
-    back(G, z, n, WT, Gp, relu, db) {
-      if (db !== null) {
-        db.fill(0);
-        for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) db[j] += G[i * D + j];
-      }
-      if (Gp === null) return;
-      for (let i = 0; i < n; i++) {
-        const ri = i * D;
-        for (let q = 0; q < D; q++) {
-          if (relu && !(z[ri + q] > 0)) {
-            Gp[ri + q] = 0;
-            continue;
-          }
-          const w = q * D;
-          let s = 0;
-          for (let j = 0; j < D; j++) s += G[ri + j] * WT[w + j];
-          Gp[ri + q] = s;
-        }
-      }
-    },
-  };
-}
-
-/**
- * The same loops with the width-D inner loop unrolled into D local accumulators (generated once per
- * width): V8 keeps them in registers, about 3× faster than the indexed inner loops at D = 16.
- * Same arithmetic, same summation order as `genericKernels`.
- */
-function unrolledKernels(D: number): Kernels {
-  const J = Array.from({ length: D }, (_, j) => j);
-  const each = (f: (j: number) => string): string => J.map(f).join("\n");
-  const dense = `
-    for (let i = 0; i < n; i++) {
-      const ri = i * ${D};
-      ${each((j) => `let a${j} = b[${j}];`)}
-      for (let k = 0; k < ${D}; k++) {
-        const x = zin[ri + k];
-        if (x === 0) continue;
-        const w = k * ${D};
-        ${each((j) => `a${j} += x * WT[w + ${j}];`)}
-      }
-      if (relu) { ${each((j) => `out[ri + ${j}] = a${j} > 0 ? a${j} : 0;`)} }
-      else { ${each((j) => `out[ri + ${j}] = a${j};`)} }
-    }`;
-  const outer = `
-    for (let q = 0; q < ${D}; q++) {
-      ${each((j) => `let a${j} = 0;`)}
-      for (let i = 0; i < n; i++) {
-        const x = z[i * ${D} + q];
-        if (x === 0) continue;
-        const ri = i * ${D};
-        ${each((j) => `a${j} += x * G[ri + ${j}];`)}
-      }
-      const w = q * ${D};
-      ${each((j) => `dW[w + ${j}] = a${j};`)}
-    }`;
-  const back = `
-    if (db !== null) {
-      ${each((j) => `let s${j} = 0;`)}
-      for (let i = 0; i < n; i++) {
-        const ri = i * ${D};
-        ${each((j) => `s${j} += G[ri + ${j}];`)}
-      }
-      ${each((j) => `db[${j}] = s${j};`)}
-    }
-    if (Gp === null) return;
-    for (let i = 0; i < n; i++) {
-      const ri = i * ${D};
-      ${each((j) => `const g${j} = G[ri + ${j}];`)}
-      for (let q = 0; q < ${D}; q++) {
-        if (relu && !(z[ri + q] > 0)) { Gp[ri + q] = 0; continue; }
-        const w = q * ${D};
-        Gp[ri + q] = ${J.map((j) => `g${j} * WT[w + ${j}]`).join(" + ")};
-      }
-    }`;
-  return {
-    // sourceURL: named in profiles and stack traces.
-    dense: new Function("zin", "n", "WT", "b", "out", "relu", `${dense}\n//# sourceURL=fused-fnn-dense-${D}.js`) as DenseFn,
-    outer: new Function("z", "G", "n", "dW", `${outer}\n//# sourceURL=fused-fnn-outer-${D}.js`) as OuterFn,
-    back: new Function("G", "z", "n", "WT", "Gp", "relu", "db", `${back}\n//# sourceURL=fused-fnn-back-${D}.js`) as BackFn,
-  };
-}
-
-const kernelCache = new Map<number, Kernels>();
-
-/** Kernels for width D: unrolled up to D = 64, plain loops beyond (or when code generation is unavailable). */
-function kernelsFor(D: number): Kernels {
-  let k = kernelCache.get(D);
-  if (k === undefined) {
-    try {
-      k = D <= 64 ? unrolledKernels(D) : genericKernels(D);
-    } catch {
-      k = genericKernels(D);
-    }
-    kernelCache.set(D, k);
-  }
-  return k;
-}
-
 /** Float32 copy of a matrix transposed (`out[k·D + j] = W(j, k)`). */
-export function transposed32(W: { rows: number; columns: number; get(i: number, j: number): number }): Float64Array {
+export function transposed32(W: { rows: number; columns: number; get(i: number, j: number): number }): Float32Array {
   const D = W.rows;
-  const out = new Float64Array(D * D);
+  const out = new Float32Array(D * D);
   for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) out[k * D + j] = Math.fround(W.get(j, k));
   return out;
 }
 
-export function vector32(b: readonly number[]): Float64Array {
-  return Float64Array.from(b, (x) => Math.fround(x));
+export function vector32(b: readonly number[]): Float32Array {
+  return Float32Array.from(b);
 }
 
 /** Labels of the task from target outputs: Y (regression), softmax(Y) (classification), softmax of the two half-sums (binary). */
-function labelsInto(Y: Float64Array, n: number, D: number, task: Task, out: Float64Array): void {
+function labelsInto(Y: Float32Array, n: number, D: number, task: Task, out: Float32Array): void {
   if (task === "regression") {
     out.set(Y.subarray(0, n * D));
     return;
@@ -308,7 +167,7 @@ function labelsInto(Y: Float64Array, n: number, D: number, task: Task, out: Floa
  * Sum over n rows of the per-example loss of outputs `P` against `labels`; when `G` is given,
  * also `G = scale · ∂loss_row/∂P` (masked by `P > 0` when `relu`: the top layer's ReLU).
  */
-function taskLossGrad(P: Float64Array, labels: Float64Array, n: number, D: number, task: Task, G: Float64Array | null, scale: number, relu: boolean): number {
+function taskLossGrad(P: Float32Array, labels: Float32Array, n: number, D: number, task: Task, G: Float32Array | null, scale: number, relu: boolean): number {
   let total = 0;
   if (task === "regression") {
     const c = (2 / D) * scale;
@@ -385,10 +244,10 @@ export interface FusedModelSpec {
   seed: number;
   /** Actual (unpadded) adapter rank per layer. */
   ranks: number[];
-  frozenWT: Float64Array[];
+  frozenWT: Float32Array[];
   /** Effective frozen biases (the adaptation's when it has some). */
-  frozenB: Float64Array[];
-  target: { WT: Float64Array[]; b: Float64Array[]; relu: boolean };
+  frozenB: Float32Array[];
+  target: { WT: Float32Array[]; b: Float32Array[]; relu: boolean };
   /** Equal keys: equal targets / equal frozen layers below the first trained one. */
   targetKey: string;
   prefixKey: string;
@@ -424,14 +283,37 @@ function groupOf(keys: string[], key: string): number {
 
 /** Inputs or frozen-prefix outputs shared by a group of models, for training and validation rows. */
 interface SharedRows {
-  train: Float64Array;
-  val: Float64Array;
+  train: Float32Array;
+  val: Float32Array;
+}
+
+
+/** Weights of one dense layer inside the arena: `WT` ([D, D], k-major) and the bias row. */
+interface ArenaLayer {
+  WT: Float32Array;
+  b: Float32Array;
+}
+
+/** A layer's adapter blocks of the current model, copied from θ into the arena. */
+interface AdapterScratch {
+  /** `B` as in θ: [D, R] row-major. */
+  B: Float32Array;
+  /** `Aᵀ` as in θ: [R, D] row-major. */
+  AT: Float32Array;
+  /** `A` ([D, R] row-major), the transpose of `AT`. */
+  A: Float32Array;
 }
 
 /**
  * Evaluates the models `subset` of a spec: data streams `train` (or `trainPurpose`) and
  * `validation` per seed exactly as `FNNStepper`; losses `[train_k, val_k]` at `out[2k], out[2k+1]`
  * and gradients at `out[2K + θ offset]` (entries of other models are not touched).
+ *
+ * Every product runs through `KernelArena.gemm` (f32x4 multiply-adds): the dense layers
+ * `σ(b + z·Wᵀ)`, the weight gradients `zᵀG` (A read transposed, no copy), the back-propagated
+ * `G·W`, the bias gradients `1ᵀG`, the LoRA merge `Wᵀ + B·Aᵀ` and the adapter gradients
+ * `∂Aᵀ = Bᵀ·∂Wᵀ`, `∂B = ∂Wᵀ·A`. Arithmetic is float32 like the tfjs kernels; the loss and its
+ * gradient are summed in float64.
  */
 export class FusedFNNCore {
   private readonly K: number;
@@ -442,7 +324,7 @@ export class FusedFNNCore {
   private readonly task: Task;
   private readonly relu: boolean;
   private readonly layers: LayerLayout[];
-  private readonly kern: Kernels;
+  private readonly arena: KernelArena;
   /** First layer with anything trained: layers below it are constant (outputs shared/cached). */
   private readonly first: number;
   private readonly fixedTrain: boolean;
@@ -451,30 +333,37 @@ export class FusedFNNCore {
   private readonly inputs: SharedRows[];
   // Per label group (seed group × target): labels, and where they come from.
   private readonly labels: SharedRows[];
-  private readonly labelSource: Array<{ seed: number; WT: Float64Array[]; b: Float64Array[]; relu: boolean }>;
+  private readonly labelSource: Array<{ seed: number; layers: ArenaLayer[]; relu: boolean }>;
   // Per prefix group (seed group × frozen layers below `first`): z_first.
   private readonly prefixes: SharedRows[];
-  private readonly prefixSource: Array<{ seed: number; WT: Float64Array[]; b: Float64Array[] }>;
+  private readonly prefixSource: Array<{ seed: number; layers: ArenaLayer[] }>;
   // Per model of the subset (indexed by global model index).
   private readonly labelGroup = new Map<number, number>();
   private readonly prefixGroup = new Map<number, number>();
-  // Work buffers (one model at a time).
-  private readonly WT: Float64Array[];
-  private readonly bias: Float64Array[];
-  private readonly zs: Float64Array[];
-  private readonly G: Float64Array;
-  private readonly Gprev: Float64Array;
-  private readonly dW: Float64Array;
-  private readonly db: Float64Array;
-  private readonly valA: Float64Array;
-  private readonly valB: Float64Array;
-  private readonly tmpY: Float64Array;
-  private readonly tmpY2: Float64Array;
+  // Work buffers (one model at a time), all in the arena.
+  private readonly WT: Float32Array[];
+  /** The merged weights untransposed (`W[j·D + k] = W(j, k)`), for back-propagation. */
+  private readonly W: Float32Array[];
+  private readonly bias: Float32Array[];
+  private readonly adapters: AdapterScratch[];
+  private readonly dAT: Float32Array;
+  private readonly dB: Float32Array;
+  private readonly zs: Float32Array[];
+  private readonly G: Float32Array;
+  private readonly Gprev: Float32Array;
+  private readonly dWT: Float32Array;
+  private readonly db: Float32Array;
+  private readonly ones: Float32Array;
+  private readonly valA: Float32Array;
+  private readonly valB: Float32Array;
+  private readonly tmpY: Float32Array;
+  private readonly tmpY2: Float32Array;
 
   constructor(
     private readonly spec: FusedSpec,
     private readonly out: Float32Array,
     private readonly subset: readonly number[] = Array.from({ length: spec.K }, (_, k) => k),
+    useWasm = true,
   ) {
     const { K, D, L, nTr, nVal } = spec;
     if (out.length !== 2 * K + spec.size) throw new ConfigError(`fused FNN kernel: output of ${out.length} entries, expected ${2 * K + spec.size}`);
@@ -487,49 +376,104 @@ export class FusedFNNCore {
     this.relu = spec.relu;
     this.layers = spec.layers;
     this.fixedTrain = spec.fixedTrain;
-    this.kern = kernelsFor(D);
     const f = this.layers.findIndex((ly) => ly.weight !== "frozen" || ly.bias);
     this.first = f < 0 ? L : f;
     const C = this.task === "binary" ? 2 : D;
 
+    // Groups of models that share inputs, labels and frozen-prefix outputs.
     const seedKeys: string[] = [];
     const seedGroup = new Map(subset.map((k) => [k, groupOf(seedKeys, String(spec.models[k].seed))]));
-    this.seedStreams = seedKeys.map((sd) => new GaussianStream(Number(sd), spec.trainPurpose));
-    this.inputs = seedKeys.map((sd) => {
-      const val = new Float64Array(nVal * D);
-      new GaussianStream(Number(sd), "validation").fillRows(val, 0, nVal, D);
-      return { train: new Float64Array(nTr * D), val };
-    });
     const labelKeys: string[] = [];
-    this.labelSource = [];
+    const labelModels: number[] = [];
     const prefixKeys: string[] = [];
-    this.prefixSource = [];
+    const prefixModels: number[] = [];
     for (const k of subset) {
       const m = spec.models[k];
       const sg = seedGroup.get(k)!;
       const lg = groupOf(labelKeys, `${sg}|${m.targetKey}`);
-      if (lg === this.labelSource.length) this.labelSource.push({ seed: sg, ...m.target });
+      if (lg === labelModels.length) labelModels.push(k);
       this.labelGroup.set(k, lg);
       const pg = groupOf(prefixKeys, `${sg}|${m.prefixKey}`);
-      if (pg === this.prefixSource.length) this.prefixSource.push({ seed: sg, WT: m.frozenWT.slice(0, this.first), b: m.frozenB.slice(0, this.first) });
+      if (pg === prefixModels.length) prefixModels.push(k);
       this.prefixGroup.set(k, pg);
     }
-    this.labels = this.labelSource.map(() => ({ train: new Float64Array(nTr * C), val: new Float64Array(nVal * C) }));
-    // With no frozen prefix, z_first is the input itself (no copy).
-    this.prefixes = this.prefixSource.map((p) => (this.first === 0 ? this.inputs[p.seed] : { train: new Float64Array(nTr * D), val: new Float64Array(nVal * D) }));
 
+    // One arena for everything the products touch (16-byte alignment: ≤ 3 floats of padding each).
     const maxRows = Math.max(nTr, nVal);
-    this.WT = Array.from({ length: L }, () => new Float64Array(D * D));
-    this.bias = Array.from({ length: L }, () => new Float64Array(D));
-    this.zs = Array.from({ length: L + 1 }, () => new Float64Array(nTr * D));
-    this.G = new Float64Array(nTr * D);
-    this.Gprev = new Float64Array(nTr * D);
-    this.dW = new Float64Array(D * D);
-    this.db = new Float64Array(D);
-    this.valA = new Float64Array(nVal * D);
-    this.valB = new Float64Array(nVal * D);
-    this.tmpY = new Float64Array(maxRows * D);
-    this.tmpY2 = new Float64Array(maxRows * D);
+    const Rmax = Math.max(1, ...this.layers.map((ly) => ly.R));
+    const pair = (width: number): number[] => [nTr * width, nVal * width];
+    const dense = (n: number): number[] => Array.from({ length: n }, () => [D * D, D]).flat();
+    // Every allocation below, in order (the arena pads each to 16 bytes).
+    const sizes = [
+      ...seedKeys.flatMap(() => pair(D)),
+      ...labelModels.flatMap((k) => [...pair(C), ...dense(spec.models[k].target.WT.length)]),
+      ...(this.first === 0 ? [] : prefixModels.flatMap(() => [...pair(D), ...dense(this.first)])),
+      ...Array.from({ length: L }, () => [D * D, D * D, D, D * Rmax, Rmax * D, D * Rmax]).flat(),
+      Rmax * D,
+      D * Rmax,
+      ...Array.from({ length: L + 3 }, () => nTr * D),
+      D * D,
+      D,
+      nTr,
+      nVal * D,
+      nVal * D,
+      maxRows * D,
+      maxRows * D,
+    ];
+    const arena = (this.arena = new KernelArena(sizes.reduce((a, n) => a + n + 3, 0), useWasm));
+    const alloc = (n: number): Float32Array => arena.alloc(n);
+    const rowsPair = (width: number): SharedRows => ({ train: alloc(nTr * width), val: alloc(nVal * width) });
+    const arenaLayers = (WT: Float32Array[], b: Float32Array[]): ArenaLayer[] =>
+      WT.map((w, l) => {
+        const ly = { WT: alloc(D * D), b: alloc(D) };
+        ly.WT.set(w);
+        ly.b.set(b[l]);
+        return ly;
+      });
+
+    this.seedStreams = seedKeys.map((sd) => new GaussianStream(Number(sd), spec.trainPurpose));
+    this.inputs = seedKeys.map((sd) => {
+      const r = rowsPair(D);
+      new GaussianStream(Number(sd), "validation").fillRows(r.val, 0, nVal, D);
+      return r;
+    });
+    this.labels = [];
+    this.labelSource = labelModels.map((k) => {
+      const m = spec.models[k];
+      this.labels.push(rowsPair(C));
+      return { seed: seedGroup.get(k)!, layers: arenaLayers(m.target.WT, m.target.b), relu: m.target.relu };
+    });
+    // With no frozen prefix, z_first is the input itself (no copy).
+    this.prefixes = [];
+    this.prefixSource = prefixModels.map((k) => {
+      const m = spec.models[k];
+      const seed = seedGroup.get(k)!;
+      this.prefixes.push(this.first === 0 ? this.inputs[seed] : rowsPair(D));
+      return { seed, layers: this.first === 0 ? [] : arenaLayers(m.frozenWT.slice(0, this.first), m.frozenB.slice(0, this.first)) };
+    });
+
+    this.WT = [];
+    this.W = [];
+    this.bias = [];
+    this.adapters = [];
+    for (let l = 0; l < L; l++) {
+      this.WT.push(alloc(D * D));
+      this.W.push(alloc(D * D));
+      this.bias.push(alloc(D));
+      this.adapters.push({ B: alloc(D * Rmax), AT: alloc(Rmax * D), A: alloc(D * Rmax) });
+    }
+    this.dAT = alloc(Rmax * D);
+    this.dB = alloc(D * Rmax);
+    this.zs = Array.from({ length: L + 1 }, () => alloc(nTr * D));
+    this.G = alloc(nTr * D);
+    this.Gprev = alloc(nTr * D);
+    this.dWT = alloc(D * D);
+    this.db = alloc(D);
+    this.ones = alloc(nTr).fill(1);
+    this.valA = alloc(nVal * D);
+    this.valB = alloc(nVal * D);
+    this.tmpY = alloc(maxRows * D);
+    this.tmpY2 = alloc(maxRows * D);
 
     // Constant parts: validation labels and frozen-prefix outputs; a finite training set (drawn
     // after the validation set, like `FNNStepper`) with its labels and prefix outputs.
@@ -538,31 +482,39 @@ export class FusedFNNCore {
     if (this.fixedTrain) this.drawTrain();
   }
 
+  /** Whether the products run in WebAssembly SIMD (else plain JavaScript loops). */
+  get simd(): boolean {
+    return this.arena.simd;
+  }
+
+  /** `out = σ(b + z·Wᵀ)` over n rows (σ: ReLU when `relu`). */
+  private dense(z: Float32Array, n: number, ly: ArenaLayer, out: Float32Array, relu: boolean): void {
+    const D = this.D;
+    this.arena.gemm({ bias: ly.b, relu }, z, 0, D, 1, ly.WT, 0, D, out, 0, D, n, D, D);
+  }
+
+  /** Forward through `layers` from `z`, ping-ponging between the scratch rows; returns the output array. */
+  private forward(z: Float32Array, n: number, layers: ArenaLayer[], relu: boolean, last: Float32Array | null = null): Float32Array {
+    layers.forEach((ly, l) => {
+      const o = l === layers.length - 1 && last !== null ? last : z === this.tmpY ? this.tmpY2 : this.tmpY;
+      this.dense(z, n, ly, o, relu);
+      z = o;
+    });
+    return z;
+  }
+
   /** Target forward of each label group on its inputs, then the task's labels. */
   private computeLabels(which: "train" | "val"): void {
     const n = which === "train" ? this.nTr : this.nVal;
     this.labelSource.forEach((src, g) => {
-      let z = this.inputs[src.seed][which];
-      for (let l = 0; l < src.WT.length; l++) {
-        const out = z === this.tmpY ? this.tmpY2 : this.tmpY;
-        this.kern.dense(z, n, src.WT[l], src.b[l], out, src.relu);
-        z = out;
-      }
-      labelsInto(z, n, this.D, this.task, this.labels[g][which]);
+      labelsInto(this.forward(this.inputs[src.seed][which], n, src.layers, src.relu), n, this.D, this.task, this.labels[g][which]);
     });
   }
 
   private computePrefixes(which: "train" | "val"): void {
     if (this.first === 0) return;
     const n = which === "train" ? this.nTr : this.nVal;
-    this.prefixSource.forEach((src, g) => {
-      let z = this.inputs[src.seed][which];
-      for (let l = 0; l < this.first; l++) {
-        const out = l === this.first - 1 ? this.prefixes[g][which] : z === this.tmpY ? this.tmpY2 : this.tmpY;
-        this.kern.dense(z, n, src.WT[l], src.b[l], out, this.relu);
-        z = out;
-      }
-    });
+    this.prefixSource.forEach((src, g) => void this.forward(this.inputs[src.seed][which], n, src.layers, this.relu, this.prefixes[g][which]));
   }
 
   private drawTrain(): void {
@@ -571,31 +523,33 @@ export class FusedFNNCore {
     this.computePrefixes("train");
   }
 
-  /** Merged weights `WT_l` and biases of model k from θ. */
+  /** Merged weights `WT_l`, `W_l`, biases and adapter copies of model k from θ. */
   private loadModel(theta: Float32Array, k: number): void {
     const { D, L } = this;
     const m = this.spec.models[k];
-    for (let l = 0; l < L; l++) {
+    for (let l = this.first; l < L; l++) {
       const ly = this.layers[l];
       const WT = this.WT[l];
-      const frozen = m.frozenWT[l];
       if (ly.weight === "full") {
         const base = ly.offWT + k * D * D;
         for (let i = 0; i < D * D; i++) WT[i] = theta[base + i];
-      } else if (ly.weight === "lora") {
-        // (W + A Bᵀ)ᵀ = Wᵀ + B Aᵀ:  WT[i, j] += Σ_q B[i, q] AT[q, j]
-        const R = ly.R;
+      } else {
+        WT.set(m.frozenWT[l]);
         const r = m.ranks[l];
-        const bB = ly.offB + k * D * R;
-        const bA = ly.offAT + k * R * D;
-        for (let i = 0; i < D; i++) {
-          for (let j = 0; j < D; j++) {
-            let s = 0;
-            for (let q = 0; q < r; q++) s += theta[bB + i * R + q] * theta[bA + q * D + j];
-            WT[i * D + j] = Math.fround(frozen[i * D + j] + s);
-          }
+        if (ly.weight === "lora" && r > 0) {
+          // (W + A Bᵀ)ᵀ = Wᵀ + B Aᵀ; only the first r columns of the padded blocks are used.
+          const R = ly.R;
+          const { B, AT, A } = this.adapters[l];
+          const bB = ly.offB + k * D * R;
+          const bA = ly.offAT + k * R * D;
+          for (let i = 0; i < D * R; i++) B[i] = theta[bB + i];
+          for (let i = 0; i < R * D; i++) AT[i] = theta[bA + i];
+          for (let q = 0; q < R; q++) for (let j = 0; j < D; j++) A[j * R + q] = AT[q * D + j];
+          this.arena.gemm({ accumulate: true }, B, 0, R, 1, AT, 0, D, WT, 0, D, D, D, r);
         }
-      } else WT.set(frozen);
+      }
+      const W = this.W[l];
+      for (let j = 0; j < D; j++) for (let i = 0; i < D; i++) W[j * D + i] = WT[i * D + j];
       if (ly.bias) {
         const base = ly.offb + k * D;
         for (let j = 0; j < D; j++) this.bias[l][j] = theta[base + j];
@@ -604,52 +558,54 @@ export class FusedFNNCore {
   }
 
   /** Training loss of model k (sum over rows), gradients written into `out`. */
-  private trainModel(theta: Float32Array, k: number): number {
-    const { D, L, nTr, relu, first, zs, out } = this;
+  private trainModel(k: number): number {
+    const { D, L, nTr, relu, first, zs, out, arena } = this;
     const grad0 = 2 * this.K;
     const ranks = this.spec.models[k].ranks;
-    zs[first] = this.prefixes[this.prefixGroup.get(k)!].train;
-    for (let l = first; l < L; l++) this.kern.dense(zs[l], nTr, this.WT[l], this.bias[l], zs[l + 1], relu);
+    let z: Float32Array = this.prefixes[this.prefixGroup.get(k)!].train;
+    const inputs: Float32Array[] = [];
+    for (let l = first; l < L; l++) {
+      inputs[l] = z;
+      this.dense(z, nTr, { WT: this.WT[l], b: this.bias[l] }, zs[l + 1], relu);
+      z = zs[l + 1];
+    }
     let G = this.G;
     let Gp = this.Gprev;
-    const loss = taskLossGrad(zs[L], this.labels[this.labelGroup.get(k)!].train, nTr, D, this.task, G, 1 / nTr, relu);
-    const dW = this.dW;
-    const db = this.db;
+    const labels = this.labels[this.labelGroup.get(k)!].train;
+    const loss =
+      this.task === "regression" ? arena.squaredError(z, labels, G, nTr * D, 2 / D / nTr, relu) / D : taskLossGrad(z, labels, nTr, D, this.task, G, 1 / nTr, relu);
+    const { dWT, db, dAT, dB } = this;
     for (let l = L - 1; l >= first; l--) {
       const ly = this.layers[l];
-      const z = zs[l];
-      const propagate = l > first;
-      if (ly.weight !== "frozen") this.kern.outer(z, G, nTr, dW);
-      this.kern.back(G, z, nTr, this.WT[l], propagate ? Gp : null, relu, ly.bias ? db : null);
+      const zin = inputs[l];
+      // ∂Wᵀ = zᵀ G ([D, D]: z read transposed through its k-stride).
+      if (ly.weight !== "frozen") arena.gemm({}, zin, 0, 1, D, G, 0, D, dWT, 0, D, D, D, nTr);
+      if (ly.bias) arena.gemm({}, this.ones, 0, 0, 1, G, 0, D, db, 0, D, 1, D, nTr);
       if (ly.weight === "full") {
         const base = grad0 + ly.offWT + k * D * D;
-        for (let i = 0; i < D * D; i++) out[base + i] = dW[i];
+        for (let i = 0; i < D * D; i++) out[base + i] = dWT[i];
       } else if (ly.weight === "lora") {
         const R = ly.R;
         const r = ranks[l];
-        const bB = ly.offB + k * D * R;
-        const bA = ly.offAT + k * R * D;
-        // ∂AT = Bᵀ dWT  ([R, D]);  ∂B = dWT ATᵀ  ([D, R]); padded columns q ≥ r stay zero.
-        for (let q = 0; q < r; q++) {
-          for (let j = 0; j < D; j++) {
-            let s = 0;
-            for (let i = 0; i < D; i++) s += theta[bB + i * R + q] * dW[i * D + j];
-            out[grad0 + bA + q * D + j] = s;
-          }
-        }
-        for (let i = 0; i < D; i++) {
-          for (let q = 0; q < r; q++) {
-            let s = 0;
-            for (let j = 0; j < D; j++) s += dW[i * D + j] * theta[bA + q * D + j];
-            out[grad0 + bB + i * R + q] = s;
-          }
+        const { B, A } = this.adapters[l];
+        const bB = grad0 + ly.offB + k * D * R;
+        const bA = grad0 + ly.offAT + k * R * D;
+        if (r > 0) {
+          // ∂Aᵀ = Bᵀ ∂Wᵀ ([r, D]);  ∂B = ∂Wᵀ A ([D, r]); padded columns q ≥ r stay zero.
+          arena.gemm({}, B, 0, 1, R, dWT, 0, D, dAT, 0, D, r, D, D);
+          arena.gemm({}, dWT, 0, D, 1, A, 0, R, dB, 0, R, D, r, D);
+          for (let i = 0; i < r * D; i++) out[bA + i] = dAT[i];
+          for (let i = 0; i < D; i++) for (let q = 0; q < r; q++) out[bB + i * R + q] = dB[i * R + q];
         }
       }
       if (ly.bias) {
         const base = grad0 + ly.offb + k * D;
         for (let j = 0; j < D; j++) out[base + j] = db[j];
       }
-      if (propagate) {
+      if (l > first) {
+        // G ← (G · W) ⊙ [z > 0]
+        arena.gemm({}, G, 0, D, 1, this.W[l], 0, D, Gp, 0, D, nTr, D, D);
+        if (relu) arena.reluMask(Gp, zin, nTr * D);
         const t = G;
         G = Gp;
         Gp = t;
@@ -659,14 +615,17 @@ export class FusedFNNCore {
   }
 
   private valModel(k: number): number {
-    const { D, L, nVal, relu, first } = this;
+    const { L, nVal, relu, first } = this;
     let z = this.prefixes[this.prefixGroup.get(k)!].val;
     for (let l = first; l < L; l++) {
       const o = z === this.valA ? this.valB : this.valA;
-      this.kern.dense(z, nVal, this.WT[l], this.bias[l], o, relu);
+      this.dense(z, nVal, { WT: this.WT[l], b: this.bias[l] }, o, relu);
       z = o;
     }
-    return taskLossGrad(z, this.labels[this.labelGroup.get(k)!].val, nVal, D, this.task, null, 1, relu);
+    const labels = this.labels[this.labelGroup.get(k)!].val;
+    // The regression gradient goes to scratch (the other validation buffer), unused.
+    if (this.task === "regression") return this.arena.squaredError(z, labels, z === this.valA ? this.valB : this.valA, nVal * this.D, 0, relu) / this.D;
+    return taskLossGrad(z, labels, nVal, this.D, this.task, null, 1, relu);
   }
 
   /** One evaluation of the subset (see `LoopStepper.evaluate`); results in `out`. */
@@ -675,7 +634,7 @@ export class FusedFNNCore {
     const out = this.out;
     for (const k of this.subset) {
       this.loadModel(theta, k);
-      out[2 * k] = this.trainModel(theta, k) / this.nTr;
+      out[2 * k] = trainBatch ? this.trainModel(k) / this.nTr : 0;
       out[2 * k + 1] = withVal ? this.valModel(k) / this.nVal : 0;
     }
   }

@@ -6,7 +6,8 @@
  * Why it exists: the paper's FNNs are tiny (D = 16, two layers, batch 256). A training step is
  * ~0.5 MFLOP but ~50 tfjs ops, and on the CPU backends (`wasm`, `cpu`) each op costs 30–40 µs of
  * dispatch in Node, so the tfjs graph spends almost all its time outside arithmetic. Here the same
- * step is a few tight loops with no allocation and no dispatch.
+ * step is seven float32 matrix products in a WebAssembly SIMD module (`wasm-arena.ts`, ~10 µs each
+ * at batch 256) plus a few loops, with no allocation and no dispatch.
  *
  * When it is used: `fnnKernel()` picks `fused` on the `wasm` and `cpu` backends and `tfjs` on the
  * native `tensorflow` backend (GPU or multi-threaded native CPU, where big batched graphs win).
@@ -15,8 +16,9 @@
  *
  * Semantics are the tfjs engine's (a test checks equal loss histories to float32 tolerance): the
  * same flat θ layout (`FNNEngine`'s segments), the same data streams and draw order, the same
- * losses and gradients. Inputs and weights are float32 values, arithmetic is float64 (slightly
- * more accurate than the float32 tfjs kernels), gradients are written back as float32.
+ * losses and gradients. Arithmetic is float32 like the tfjs kernels (losses are summed in float32
+ * lanes, then in float64), gradients are written back as float32. Without WebAssembly SIMD the
+ * same products run as plain JavaScript loops.
  *
  * Shared work in batched runs (computed once, used by every model that shares it): input draws of
  * equal seeds, target outputs (labels) of equal targets on equal inputs, validation labels (once

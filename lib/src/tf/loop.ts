@@ -54,8 +54,25 @@ export interface LoopResult {
   seconds: number;
 }
 
+/** Per model, the [start, end) runs of θ it owns (its entries are a few contiguous blocks). */
+export function ownerRanges(owner: Int32Array, K: number): Array<Array<[number, number]>> {
+  const ranges: Array<Array<[number, number]>> = Array.from({ length: K }, () => []);
+  for (let i = 0; i < owner.length; ) {
+    let j = i + 1;
+    while (j < owner.length && owner[j] === owner[i]) j++;
+    if (owner[i] >= 0 && owner[i] < K) ranges[owner[i]].push([i, j]);
+    i = j;
+  }
+  return ranges;
+}
+
 export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOptions): LoopResult {
   const { K, owner } = stepper;
+  const ranges = ownerRanges(owner, K);
+  /** best ← θ on model k's entries. */
+  const snapshot = (best: Float32Array, k: number): void => {
+    for (const [a, b] of ranges[k]) best.set(theta.subarray(a, b), a);
+  };
   const N = opts.steps;
   const adam = new FlatAdam(theta, opts.lr, opts.weightDecay);
   const trainLoss: number[][] = Array.from({ length: K }, () => []);
@@ -81,7 +98,7 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
           bestVal[k] = v;
           chosenStep[k] = t;
           chosenValLoss[k] = v;
-          for (let i = 0; i < theta.length; i++) if (owner[i] === k) best[i] = theta[i];
+          snapshot(best, k);
         }
       }
     }
@@ -102,7 +119,7 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
       chosenStep[k] = steps;
       const v = valLoss[k];
       chosenValLoss[k] = valSteps.length > 0 && valSteps[valSteps.length - 1] === steps ? v[v.length - 1] : NaN;
-      for (let i = 0; i < theta.length; i++) if (owner[i] === k) best[i] = theta[i];
+      snapshot(best, k);
     }
   }
   return { trainLoss, valLoss, valSteps, chosenStep, chosenValLoss, theta: best, steps, seconds };

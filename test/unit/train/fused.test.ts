@@ -103,7 +103,7 @@ test("fused == tfjs for batched models (padded ranks, shared and distinct seeds/
   assert.ok(Math.abs(P.finalLoss - Q.finalLoss) <= TOL * P.finalLoss);
 });
 
-test("fused kernel: deterministic, and batched == alone (width 16: unrolled kernels)", async () => {
+test("fused kernel: deterministic, and batched == alone (width 16)", async () => {
   await initBackend();
   const pair = makeFNNPair({ ...small, width: 16, seed: 9 });
   const o = { steps: 15, lr: 1e-2, seed: 2, ...quick };

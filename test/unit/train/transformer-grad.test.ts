@@ -16,7 +16,7 @@ import {
   trainTransformerLoRA,
   type TransformerTrainMode,
 } from "../../../lib/src/tf/transformer-train";
-import { jsSoftmax, KernelArena } from "../../../lib/src/tf/transformer-wasm";
+import { jsSoftmax, KernelArena } from "../../../lib/src/tf/wasm-arena";
 
 interface Case {
   name: string;

@@ -1,7 +1,7 @@
 /**
- * Kernels of the fused Transformer engine over one float32 arena.
+ * Kernels of the fused Transformer and FNN engines over one float32 arena.
  *
- * The engine needs three: the product `O[oo + r·os + c] (=|+=) Σ_k A[ao + r·sa + k] · B[bo + k·sb + c]`
+ * The engines need three: the product `O[oo + r·os + c] (=|+=) Σ_k A[ao + r·sa + k] · B[bo + k·sb + c]`
  * (B stored k-major, `[K, C]`), the same with a bias row and an optional ReLU (a dense layer), and
  * a row softmax. When the runtime has WebAssembly SIMD (Node ≥ 16.4) they run in a tiny module
  * assembled here byte by byte — the product as f32x4 multiply-adds over blocks of 16 and 4 output
@@ -46,8 +46,10 @@ export type BiasKernel = (
 /** Row softmax in place: `rows` rows of N entries at `P[po + r·stride]` (stride ≥ N rounded up to 4). */
 export type SoftmaxKernel = (P: Float32Array, po: number, rows: number, N: number, stride: number) => void;
 
-type WasmProduct = (ao: number, sa: number, bo: number, sb: number, oo: number, os: number, R: number, C: number, K: number, flags: number, bias: number) => void;
+type WasmProduct = (ao: number, sa: number, bo: number, sb: number, oo: number, os: number, R: number, C: number, K: number, flags: number, bias: number, ska: number) => void;
 type WasmSoftmax = (po: number, rows: number, N: number, stride: number) => void;
+type WasmSquaredError = (po: number, yo: number, go: number, n: number, c: number, relu: number) => number;
+type WasmReluMask = (po: number, zo: number, n: number) => void;
 
 // --- A minimal WebAssembly encoder for the one function. ---
 
@@ -87,11 +89,11 @@ const I32 = 0x7f;
 const F32 = 0x7d;
 const V128 = 0x7b;
 
-// Product kernels: parameters 0..10 ao sa bo sb oo os R C K flags bias (flags: 1 accumulate,
-// 2 ReLU on the result, 4 start from the bias row `bias[c]`); locals 11..16 r c k pa pb t (i32),
-// 17 s (f32), 18.. v128.
-const [AO, SA, BO, SB, OO, OS, R_, C_, K_, FLAGS, BIAS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-const [R, C, K, PA, PB, T, S, V0] = [11, 12, 13, 14, 15, 16, 17, 18];
+// Product kernels: parameters 0..11 ao sa bo sb oo os R C K flags bias ska (flags: 1 accumulate,
+// 2 ReLU on the result, 4 start from the bias row `bias[c]`; ska: A's stride along k); locals
+// 12..18 r c k pa pb t ska4 (i32), 19 s (f32), 20.. v128.
+const [AO, SA, BO, SB, OO, OS, R_, C_, K_, FLAGS, BIAS, SKA] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+const [R, C, K, PA, PB, T, SKA4, S, V0] = [12, 13, 14, 15, 16, 17, 18, 19, 20];
 const FLAG_ACC = 1;
 const FLAG_RELU = 2;
 const FLAG_BIAS = 4;
@@ -130,6 +132,12 @@ const F32X4_ADD = simd(0xe4);
 const F32X4_SUB = simd(0xe5);
 const F32X4_MUL = simd(0xe6);
 const F32X4_MAX = simd(0xe9);
+const F32X4_GT = simd(0x44);
+const V128_AND = simd(0x4e);
+const f32x4Lane = (lane: number): number[] => [...simd(0x1f), lane];
+const F32_SUB = 0x93;
+const F32_GT = 0x5e;
+const SELECT = 0x1b;
 const F32X4_NEAREST = simd(0x6a);
 const I32X4_SPLAT = simd(0x11);
 const I32X4_TRUNC_SAT_F32X4_S = simd(0xf8);
@@ -175,7 +183,7 @@ function axpyBlock(w: number): number[] {
   );
   const step: number[] = [...get(PA), ...F32_LOAD, ...F32X4_SPLAT, ...set(AV)];
   for (let i = 0; i < w; i++) step.push(...get(V0 + i), ...get(AV), ...get(PB), ...vload(16 * i), ...F32X4_MUL, ...F32X4_ADD, ...set(V0 + i));
-  step.push(...inc(PA, 4), ...get(PB), ...get(SB4), ADD, ...set(PB), ...inc(K, 1));
+  step.push(...get(PA), ...get(SKA4), ADD, ...set(PA), ...get(PB), ...get(SB4), ADD, ...set(PB), ...inc(K, 1));
   code.push(...whileLt(get(K), get(K_), step));
   code.push(...outAddr);
   const acc: number[] = [];
@@ -205,7 +213,7 @@ function axpyBody(): number[] {
     ...i32c(0), ...set(K),
     ...whileLt(get(K), get(K_), [
       ...get(S), ...get(PA), ...F32_LOAD, ...get(PB), ...F32_LOAD, F32_MUL, F32_ADD, ...set(S),
-      ...inc(PA, 4), ...get(PB), ...get(SB4), ADD, ...set(PB), ...inc(K, 1),
+      ...get(PA), ...get(SKA4), ADD, ...set(PA), ...get(PB), ...get(SB4), ADD, ...set(PB), ...inc(K, 1),
     ]),
     ...outAddr,
     ...scalarStore,
@@ -213,6 +221,7 @@ function axpyBody(): number[] {
   ];
   const code = [
     ...get(SB), ...i32c(2), SHL, ...set(SB4),
+    ...get(SKA), ...i32c(2), SHL, ...set(SKA4),
     ...i32c(0), ...set(R),
     ...whileLt(get(R), get(R_), [
       ...i32c(0), ...set(C),
@@ -222,7 +231,7 @@ function axpyBody(): number[] {
       ...inc(R, 1),
     ]),
   ];
-  return funcBody([[6, I32], [1, F32], [5, V128]], code);
+  return funcBody([[7, I32], [1, F32], [5, V128]], code);
 }
 
 /**
@@ -277,17 +286,86 @@ function softmaxBody(): number[] {
   return funcBody([[4, I32], [2, F32], [2, V128]], code);
 }
 
+/**
+ * Squared error with its gradient: parameters po yo go n c relu (float offsets, count, the
+ * gradient's scale, a flag); returns Σ (P − Y)² (f32x4 partial sums, then the lanes) and writes
+ * `G = c·(P − Y)`, zeroed where `relu` and not P > 0. f32x4 over blocks of 4, scalar tail.
+ */
+function squaredErrorBody(): number[] {
+  const [PO, YO, GO, N, CC, RELU] = [0, 1, 2, 3, 4, 5];
+  const [i, pa, ya, ga, n4] = [6, 7, 8, 9, 10];
+  const [sum, pf, df, gf] = [11, 12, 13, 14];
+  const [acc, p, d, cv, g] = [15, 16, 17, 18, 19];
+  const code = [
+    ...get(PO), ...i32c(2), SHL, ...set(pa),
+    ...get(YO), ...i32c(2), SHL, ...set(ya),
+    ...get(GO), ...i32c(2), SHL, ...set(ga),
+    ...get(N), ...i32c(-4), AND, ...set(n4),
+    ...VZERO, ...set(acc),
+    ...get(CC), ...F32X4_SPLAT, ...set(cv),
+    ...i32c(0), ...set(i),
+    ...whileLt(get(i), get(n4), [
+      ...get(pa), ...vload(0), ...set(p),
+      ...get(p), ...get(ya), ...vload(0), ...F32X4_SUB, ...set(d),
+      ...get(acc), ...get(d), ...get(d), ...F32X4_MUL, ...F32X4_ADD, ...set(acc),
+      ...get(d), ...get(cv), ...F32X4_MUL, ...set(g),
+      ...get(RELU), ...IF, ...get(g), ...get(p), ...VZERO, ...F32X4_GT, ...V128_AND, ...set(g), END,
+      ...get(ga), ...get(g), ...vstore(0),
+      ...inc(pa, 16), ...inc(ya, 16), ...inc(ga, 16), ...inc(i, 4),
+    ]),
+    ...f32c(0), ...set(sum),
+    ...whileLt(get(i), get(N), [
+      ...get(pa), ...F32_LOAD, ...set(pf),
+      ...get(pf), ...get(ya), ...F32_LOAD, F32_SUB, ...set(df),
+      ...get(sum), ...get(df), ...get(df), F32_MUL, F32_ADD, ...set(sum),
+      ...get(df), ...get(CC), F32_MUL, ...set(gf),
+      ...get(RELU), ...IF, ...get(gf), ...f32c(0), ...get(pf), ...f32c(0), F32_GT, SELECT, ...set(gf), END,
+      ...get(ga), ...get(gf), ...F32_STORE,
+      ...inc(pa, 4), ...inc(ya, 4), ...inc(ga, 4), ...inc(i, 1),
+    ]),
+    ...get(sum),
+    ...get(acc), ...f32x4Lane(0), F32_ADD,
+    ...get(acc), ...f32x4Lane(1), F32_ADD,
+    ...get(acc), ...f32x4Lane(2), F32_ADD,
+    ...get(acc), ...f32x4Lane(3), F32_ADD,
+  ];
+  return funcBody([[5, I32], [4, F32], [5, V128]], code);
+}
+
+/** ReLU mask: parameters po zo n; `P[i] = Z[i] > 0 ? P[i] : 0` for i < n (f32x4, scalar tail). */
+function reluMaskBody(): number[] {
+  const [PO, ZO, N] = [0, 1, 2];
+  const [i, pa, za, n4] = [3, 4, 5, 6];
+  const code = [
+    ...get(PO), ...i32c(2), SHL, ...set(pa),
+    ...get(ZO), ...i32c(2), SHL, ...set(za),
+    ...get(N), ...i32c(-4), AND, ...set(n4),
+    ...i32c(0), ...set(i),
+    ...whileLt(get(i), get(n4), [
+      ...get(pa), ...get(pa), ...vload(0), ...get(za), ...vload(0), ...VZERO, ...F32X4_GT, ...V128_AND, ...vstore(0),
+      ...inc(pa, 16), ...inc(za, 16), ...inc(i, 4),
+    ]),
+    ...whileLt(get(i), get(N), [
+      ...get(pa), ...get(pa), ...F32_LOAD, ...f32c(0), ...get(za), ...F32_LOAD, ...f32c(0), F32_GT, SELECT, ...F32_STORE,
+      ...inc(pa, 4), ...inc(za, 4), ...inc(i, 1),
+    ]),
+  ];
+  return funcBody([[4, I32]], code);
+}
+
 /** The kernels' WebAssembly module (exported for tests). */
 export function moduleBytes(): Uint8Array {
   const type = [
-    0x02,
-    0x60, ...uleb(11), ...new Array<number>(11).fill(I32), 0x00,
+    0x04,
+    0x60, ...uleb(12), ...new Array<number>(12).fill(I32), 0x00,
     0x60, ...uleb(4), ...new Array<number>(4).fill(I32), 0x00,
+    0x60, 0x06, I32, I32, I32, I32, F32, I32, 0x01, F32,
+    0x60, 0x03, I32, I32, I32, 0x00,
   ];
   const imports = [0x01, ...str("env"), ...str("mem"), 0x02, 0x00, 0x01];
-  const funcs = [0x02, 0x00, 0x01];
-  const exports = [0x02, ...str("axpy"), 0x00, 0x00, ...str("softmax"), 0x00, 0x01];
-  const code = [0x02, ...axpyBody(), ...softmaxBody()];
+  const funcs = [0x04, 0x00, 0x01, 0x02, 0x03];
+  const exports = [0x04, ...str("axpy"), 0x00, 0x00, ...str("softmax"), 0x00, 0x01, ...str("sqerr"), 0x00, 0x02, ...str("relumask"), 0x00, 0x03];
+  const code = [0x04, ...axpyBody(), ...softmaxBody(), ...squaredErrorBody(), ...reluMaskBody()];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, type),
@@ -366,6 +444,13 @@ export const jsSoftmax: SoftmaxKernel = (P, po, rows, N, stride) => {
   }
 };
 
+/** Options of `KernelArena.gemm`: accumulate into O, start from a bias row (an arena array), ReLU on the result. */
+export interface GemmOptions {
+  accumulate?: boolean;
+  relu?: boolean;
+  bias?: Float32Array;
+}
+
 /** A float32 arena and the kernels over it (WebAssembly SIMD when available). */
 export class KernelArena {
   readonly buffer: ArrayBuffer;
@@ -373,6 +458,8 @@ export class KernelArena {
   private used = 0;
   private readonly wasmAxpy: WasmProduct | null;
   private readonly wasmSoftmax: WasmSoftmax | null;
+  private readonly wasmSquaredError: WasmSquaredError | null;
+  private readonly wasmReluMask: WasmReluMask | null;
 
   /** `floats`: the arena's capacity in float32 entries. `useWasm: false` forces the JS kernels. */
   constructor(floats: number, useWasm = true) {
@@ -383,11 +470,15 @@ export class KernelArena {
       const inst = new wasmApi.Instance(mod, { env: { mem: memory } });
       this.wasmAxpy = inst.exports.axpy as unknown as WasmProduct;
       this.wasmSoftmax = inst.exports.softmax as unknown as WasmSoftmax;
+      this.wasmSquaredError = inst.exports.sqerr as unknown as WasmSquaredError;
+      this.wasmReluMask = inst.exports.relumask as unknown as WasmReluMask;
       this.buffer = memory.buffer;
       this.simd = true;
     } else {
       this.wasmAxpy = null;
       this.wasmSoftmax = null;
+      this.wasmSquaredError = null;
+      this.wasmReluMask = null;
       this.buffer = new ArrayBuffer(bytes);
       this.simd = false;
     }
@@ -410,7 +501,7 @@ export class KernelArena {
     if (w === null) return jsAxpyKernel(K, accumulate);
     const acc = accumulate ? 1 : 0;
     return (A, ao, sa, B, bo, sb, O, oo, os, R, C) =>
-      w((A.byteOffset >> 2) + ao, sa, (B.byteOffset >> 2) + bo, sb, (O.byteOffset >> 2) + oo, os, R, C, K, acc, 0);
+      w((A.byteOffset >> 2) + ao, sa, (B.byteOffset >> 2) + bo, sb, (O.byteOffset >> 2) + oo, os, R, C, K, acc, 0, 1);
   }
 
   /** `O = [ReLU](A·B + bias)` with B k-major (a dense layer over rows); arrays from `alloc`. */
@@ -419,7 +510,53 @@ export class KernelArena {
     if (w === null) return jsBiasKernel(K, relu);
     const flags = FLAG_BIAS | (relu ? FLAG_RELU : 0);
     return (A, ao, sa, B, bo, sb, O, oo, os, R, C, bias) =>
-      w((A.byteOffset >> 2) + ao, sa, (B.byteOffset >> 2) + bo, sb, (O.byteOffset >> 2) + oo, os, R, C, K, flags, bias.byteOffset >> 2);
+      w((A.byteOffset >> 2) + ao, sa, (B.byteOffset >> 2) + bo, sb, (O.byteOffset >> 2) + oo, os, R, C, K, flags, bias.byteOffset >> 2, 1);
+  }
+
+  /**
+   * The general product on arena arrays: `O[oo + r·os + c] (=|+=) [ReLU](bias[c] +) Σ_{k<K} A[ao + r·sa + k·ska] ·
+   * B[bo + k·sb + c]` for r < R, c < C. `ska` ≠ 1 reads A transposed (e.g. `zᵀG` from row-major z).
+   */
+  gemm(o: GemmOptions, A: Float32Array, ao: number, sa: number, ska: number, B: Float32Array, bo: number, sb: number, O: Float32Array, oo: number, os: number, R: number, C: number, K: number): void {
+    const flags = (o.accumulate === true ? FLAG_ACC : 0) | (o.relu === true ? FLAG_RELU : 0) | (o.bias !== undefined ? FLAG_BIAS : 0);
+    const w = this.wasmAxpy;
+    if (w !== null) {
+      w((A.byteOffset >> 2) + ao, sa, (B.byteOffset >> 2) + bo, sb, (O.byteOffset >> 2) + oo, os, R, C, K, flags, o.bias === undefined ? 0 : o.bias.byteOffset >> 2, ska);
+      return;
+    }
+    for (let r = 0; r < R; r++) {
+      const a = ao + r * sa;
+      const out = oo + r * os;
+      for (let c = 0; c < C; c++) {
+        let s = o.bias === undefined ? 0 : o.bias[c];
+        for (let k = 0; k < K; k++) s += A[a + k * ska] * B[bo + k * sb + c];
+        if ((flags & FLAG_ACC) !== 0) s += O[out + c];
+        O[out + c] = (flags & FLAG_RELU) !== 0 && !(s > 0) ? 0 : s;
+      }
+    }
+  }
+
+  /**
+   * `Σ_{i<n} (P[i] − Y[i])²`, writing `G[i] = c·(P[i] − Y[i])`, zeroed where `relu` and not
+   * P[i] > 0 (the squared error's gradient through a ReLU output); arrays from `alloc`.
+   */
+  squaredError(P: Float32Array, Y: Float32Array, G: Float32Array, n: number, c: number, relu: boolean): number {
+    const w = this.wasmSquaredError;
+    if (w !== null) return w(P.byteOffset >> 2, Y.byteOffset >> 2, G.byteOffset >> 2, n, c, relu ? 1 : 0);
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const d = Math.fround(P[i] - Y[i]);
+      s += d * d;
+      G[i] = relu && !(P[i] > 0) ? 0 : d * c;
+    }
+    return s;
+  }
+
+  /** `P[i] = Z[i] > 0 ? P[i] : 0` for i < n (back-propagation through a ReLU); arrays from `alloc`. */
+  reluMask(P: Float32Array, Z: Float32Array, n: number): void {
+    const w = this.wasmReluMask;
+    if (w !== null) return w(P.byteOffset >> 2, Z.byteOffset >> 2, n);
+    for (let i = 0; i < n; i++) if (!(Z[i] > 0)) P[i] = 0;
   }
 
   /** Row softmax in place (rows padded to a multiple of 4 entries); arrays from `alloc`. */
