@@ -5,11 +5,14 @@
  *
  * The parameters live on the host: the trainers read the gradient back together with the losses
  * (one `dataSync` of one tensor per step, which validation needs anyway) and upload θ once per
- * step. On the CPU/wasm backends this replaces ~15 small tensor ops per step by one loop over a
- * few hundred numbers; snapshots at the best validation step are plain array copies.
+ * step. On the CPU/wasm backends this replaces ~15 small tensor ops per step by one loop;
+ * snapshots at the best validation step are plain array copies. The update runs in float32 like
+ * PyTorch's, as an f32x4 WebAssembly kernel (`KernelArena.adam`; plain JavaScript without SIMD):
+ * ~10x faster than a float64 JavaScript loop on the 17k entries of 16 batched FNNs.
  * Learning rate and weight decay may differ per entry (batched models with different settings).
  */
 import { ConfigError } from "../errors";
+import { KernelArena } from "./wasm-arena";
 
 export interface AdamOptions {
   beta1?: number;
@@ -18,8 +21,14 @@ export interface AdamOptions {
 }
 
 export class FlatAdam {
+  private readonly arena: KernelArena;
+  /** Arena copies: θ, moments, the gradient, per-entry settings. */
+  private readonly th: Float32Array;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
+  private readonly g: Float32Array;
+  private readonly lr: Float32Array;
+  private readonly wd: Float32Array;
   private t = 0;
   readonly beta1: number;
   readonly beta2: number;
@@ -28,15 +37,23 @@ export class FlatAdam {
   /** `lr` and `weightDecay` per entry of θ (same length as θ). */
   constructor(
     readonly theta: Float32Array,
-    private readonly lr: Float32Array,
-    private readonly weightDecay: Float32Array,
+    lr: Float32Array,
+    weightDecay: Float32Array,
     opts: AdamOptions = {},
   ) {
     if (lr.length !== theta.length || weightDecay.length !== theta.length) {
       throw new ConfigError(`Adam: ${theta.length} parameters but ${lr.length} learning rates and ${weightDecay.length} weight decays`);
     }
-    this.m = new Float32Array(theta.length);
-    this.v = new Float32Array(theta.length);
+    const n = theta.length;
+    const arena = (this.arena = new KernelArena(6 * (n + 3)));
+    this.th = arena.alloc(n);
+    this.m = arena.alloc(n);
+    this.v = arena.alloc(n);
+    this.g = arena.alloc(n);
+    this.lr = arena.alloc(n);
+    this.lr.set(lr);
+    this.wd = arena.alloc(n);
+    this.wd.set(weightDecay);
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
@@ -50,15 +67,22 @@ export class FlatAdam {
   /** One update of θ (in place) from the gradient `grad[offset .. offset + θ.length)`. */
   step(grad: ArrayLike<number>, offset = 0): void {
     this.t += 1;
-    const { theta, m, v, lr, weightDecay: wd, beta1, beta2, eps } = this;
-    const bc1 = 1 - Math.pow(beta1, this.t);
-    const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, this.t));
-    for (let i = 0; i < theta.length; i++) {
-      const g = grad[offset + i] + wd[i] * theta[i];
-      const mi = (m[i] = beta1 * m[i] + (1 - beta1) * g);
-      const vi = (v[i] = beta2 * v[i] + (1 - beta2) * g * g);
-      theta[i] -= (lr[i] / bc1) * (mi / (Math.sqrt(vi) / sqrtBc2 + eps));
-    }
+    const { theta, g } = this;
+    const n = theta.length;
+    if (grad instanceof Float32Array) g.set(grad.subarray(offset, offset + n));
+    else for (let i = 0; i < n; i++) g[i] = grad[offset + i];
+    this.th.set(theta);
+    const { beta1, beta2, eps } = this;
+    this.arena.adam(this.th, this.m, this.v, g, this.lr, this.wd, n, {
+      beta1,
+      c1: 1 - beta1,
+      beta2,
+      c2: 1 - beta2,
+      eps,
+      bc1: 1 - Math.pow(beta1, this.t),
+      sqrtBc2: Math.sqrt(1 - Math.pow(beta2, this.t)),
+    });
+    theta.set(this.th);
   }
 }
 

@@ -271,6 +271,31 @@ export interface FusedSpec {
   models: FusedModelSpec[];
 }
 
+/** How long a waiting thread spins before it sleeps (a step of a batched run is ~1 ms). */
+const SPIN_MS = 2;
+
+/**
+ * Waits until `ctrl[slot]` leaves `value` (or the timeout passes); returns the new value. Spins
+ * for up to `SPIN_MS` first, then sleeps in `Atomics.wait`.
+ */
+export function waitWhile(ctrl: Int32Array, slot: number, value: number, timeoutMs: number): number {
+  const spinEnd = performance.now() + Math.min(SPIN_MS, timeoutMs);
+  while (performance.now() < spinEnd) {
+    for (let i = 0; i < 64; i++) {
+      const v = Atomics.load(ctrl, slot);
+      if (v !== value) return v;
+    }
+  }
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = Atomics.load(ctrl, slot);
+    if (v !== value) return v;
+    const left = end - Date.now();
+    if (left <= 0) return v;
+    Atomics.wait(ctrl, slot, value, left);
+  }
+}
+
 /** Interns keys: returns the index of `key` among the distinct keys seen so far. */
 function groupOf(keys: string[], key: string): number {
   let g = keys.indexOf(key);

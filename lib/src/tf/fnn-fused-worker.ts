@@ -1,5 +1,7 @@
 /**
- * Worker thread of the fused FNN kernel: evaluates its share of the K models each step.
+ * Worker thread of the fused FNN kernel: evaluates its share of the K models each step. It lives
+ * across runs: each run arrives as a message, and the thread returns to its event loop (waiting for
+ * the next run) when the run's stop flag is set.
  *
  * Protocol over a shared `Int32Array` `ctrl` (see `FusedFNNStepper`): the main thread writes the
  * flags (`ctrl[1]`: 1 = with validation, 2 = new training batch, 4 = stop) and bumps the step
@@ -7,8 +9,8 @@
  * gradients into the shared output, then stores the counter in `ctrl[2 + index]` (or −2 on an
  * error, −1 meaning "not ready yet" before the first step).
  */
-import { workerData } from "node:worker_threads";
-import { FusedFNNCore, type FusedSpec } from "./fnn-fused-core";
+import { parentPort } from "node:worker_threads";
+import { FusedFNNCore, waitWhile, type FusedSpec } from "./fnn-fused-core";
 
 interface FusedWorkerData {
   spec: FusedSpec;
@@ -35,8 +37,7 @@ function run(data: FusedWorkerData): void {
   Atomics.store(ctrl, slot, 0);
   Atomics.notify(ctrl, slot);
   for (;;) {
-    Atomics.wait(ctrl, 0, seq);
-    seq = Atomics.load(ctrl, 0);
+    seq = waitWhile(ctrl, 0, seq, Infinity);
     const flags = Atomics.load(ctrl, 1);
     if ((flags & 4) !== 0) return;
     try {
@@ -49,4 +50,4 @@ function run(data: FusedWorkerData): void {
   }
 }
 
-run(workerData as FusedWorkerData);
+parentPort?.on("message", (data: FusedWorkerData) => run(data));

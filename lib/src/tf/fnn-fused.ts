@@ -30,7 +30,8 @@
  * main thread, with idle cores) splits its models over worker threads (`fnn-fused-worker.ts`, up to the machine's cores; `LORA_FNN_THREADS=n` or
  * `setFNNThreads(n)` overrides, 1 disables). Each thread owns whole models and draws the shared
  * inputs of its models' seeds itself, so the numbers do not depend on the thread count. θ and the
- * output live in shared memory; the steps synchronise with `Atomics.wait`/`notify`.
+ * output live in shared memory; the steps synchronise through a shared counter (a short spin, then
+ * `Atomics.wait`/`notify`: a futex wake-up costs about as much as a model's step).
  *
  * Layout of the code: the arithmetic is in `fnn-fused-core.ts` (no tfjs, loadable by workers);
  * this module chooses the kernel, turns an `FNNEngine` into plain data and runs the threads.
@@ -42,7 +43,7 @@ import type { FNN } from "../models/types";
 import { ConfigError } from "../errors";
 import { tf } from "./backend";
 import type { FNNEngine } from "./fnn-engine";
-import { FusedFNNCore, transposed32, vector32, type FusedSpec, type LayerLayout } from "./fnn-fused-core";
+import { FusedFNNCore, transposed32, vector32, waitWhile, type FusedSpec, type LayerLayout } from "./fnn-fused-core";
 import type { LoopStepper } from "./loop";
 import type { ResolvedSettings } from "./settings";
 
@@ -173,27 +174,41 @@ export function fusedSpec(engine: FNNEngine, seeds: readonly number[], s: Resolv
   };
 }
 
-/** Waits until `ctrl[slot]` leaves `value` (or the timeout passes); returns the new value. */
-function waitWhile(ctrl: Int32Array, slot: number, value: number, timeoutMs: number): number {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = Atomics.load(ctrl, slot);
-    if (v !== value) return v;
-    const left = end - Date.now();
-    if (left <= 0) return v;
-    Atomics.wait(ctrl, slot, value, left);
-  }
-}
-
 /** Ready wait for a worker's start (module load and its share of the setup). */
 const START_TIMEOUT_MS = 30_000;
 /** A step that takes this long means a worker died. */
 const STEP_TIMEOUT_MS = 120_000;
 
+// Worker threads stay alive between runs (idle, unref'd: they never keep the process alive), so a
+// run finds them started and their code already optimised (a fresh thread interprets, and its
+// WebAssembly starts at the baseline tier, for its first few hundred steps).
+const idleWorkers: Worker[] = [];
+
+function spawnWorker(): Worker {
+  const file = join(__dirname, `fnn-fused-worker${extname(__filename)}`);
+  // Run from the TypeScript sources (tests, tsx), a worker registers tsx itself: loaders do not pass to workers.
+  const ts = extname(__filename) === ".ts";
+  const source = ts ? `require("tsx/cjs/api").register(); require(${JSON.stringify(file)});` : file;
+  const w = new Worker(source, { eval: ts });
+  w.unref();
+  const forget = (): void => {
+    const i = idleWorkers.indexOf(w);
+    if (i >= 0) idleWorkers.splice(i, 1);
+  };
+  w.on("error", forget);
+  w.on("exit", forget);
+  return w;
+}
+
+/** Number of started worker threads waiting for a run (for tests and diagnostics). */
+export function idleFNNWorkers(): number {
+  return idleWorkers.length;
+}
+
 /**
  * The fused `LoopStepper` for K FNNs on an `FNNEngine`'s layout (drop-in for `FNNStepper`). The
  * returned buffer of `evaluate` is reused by the next call (the loop consumes it before evaluating
- * again). Call `dispose()` to stop its worker threads.
+ * again). Call `dispose()` to hand its worker threads back.
  */
 export class FusedFNNStepper implements LoopStepper {
   readonly K: number;
@@ -222,16 +237,11 @@ export class FusedFNNStepper implements LoopStepper {
       const outBuf = new SharedArrayBuffer(4 * outLen);
       const ctrl = new Int32Array(ctrlBuf);
       ctrl.fill(-1, 2);
-      const file = join(__dirname, `fnn-fused-worker${extname(__filename)}`);
-      // Run from the TypeScript sources (tests, tsx), a worker registers tsx itself: loaders do not pass to workers.
-      const ts = extname(__filename) === ".ts";
-      const source = ts ? `require("tsx/cjs/api").register(); require(${JSON.stringify(file)});` : file;
       try {
         for (let t = 1; t < threads; t++) {
-          const w = new Worker(source, { eval: ts, workerData: { spec, subset: subsets[t], index: t, ctrl: ctrlBuf, theta: thetaBuf, out: outBuf } });
-          w.unref();
-          w.on("error", () => undefined);
+          const w = idleWorkers.pop() ?? spawnWorker();
           this.workers.push(w);
+          w.postMessage({ spec, subset: subsets[t], index: t, ctrl: ctrlBuf, theta: thetaBuf, out: outBuf });
         }
         this.out = new Float32Array(outBuf);
         this.core = new FusedFNNCore(spec, this.out, subsets[0]);
@@ -242,6 +252,9 @@ export class FusedFNNStepper implements LoopStepper {
         this.sharedTheta = new Float32Array(thetaBuf);
       } catch {
         // No threads (worker file unloadable, e.g. TypeScript sources without a loader): run here.
+        Atomics.store(ctrl, 1, 4);
+        Atomics.store(ctrl, 0, 1);
+        Atomics.notify(ctrl, 0);
         for (const w of this.workers) void w.terminate();
         this.workers.length = 0;
         threads = 1;
@@ -277,6 +290,7 @@ export class FusedFNNStepper implements LoopStepper {
     return this.out;
   }
 
+  /** Stops this run's worker threads and hands them back to the idle pool. */
   dispose(): void {
     const { ctrl } = this;
     if (ctrl !== null) {
@@ -284,7 +298,8 @@ export class FusedFNNStepper implements LoopStepper {
       Atomics.store(ctrl, 0, ++this.seq);
       Atomics.notify(ctrl, 0);
     }
-    for (const w of this.workers) void w.terminate();
+    // A worker takes its next run's message only after leaving this one's loop.
+    idleWorkers.push(...this.workers);
     this.workers.length = 0;
   }
 }

@@ -50,6 +50,7 @@ type WasmProduct = (ao: number, sa: number, bo: number, sb: number, oo: number, 
 type WasmSoftmax = (po: number, rows: number, N: number, stride: number) => void;
 type WasmSquaredError = (po: number, yo: number, go: number, n: number, c: number, relu: number) => number;
 type WasmReluMask = (po: number, zo: number, n: number) => void;
+type WasmAdam = (...args: number[]) => void;
 
 // --- A minimal WebAssembly encoder for the one function. ---
 
@@ -136,6 +137,9 @@ const F32X4_GT = simd(0x44);
 const V128_AND = simd(0x4e);
 const f32x4Lane = (lane: number): number[] => [...simd(0x1f), lane];
 const F32_SUB = 0x93;
+const F32_SQRT = 0x91;
+const F32X4_SQRT = simd(0xe3);
+const F32X4_DIV = simd(0xe7);
 const F32_GT = 0x5e;
 const SELECT = 0x1b;
 const F32X4_NEAREST = simd(0x6a);
@@ -353,19 +357,83 @@ function reluMaskBody(): number[] {
   return funcBody([[4, I32]], code);
 }
 
+/**
+ * One Adam update (PyTorch's, L2 weight decay added to the gradient) in float32 over n entries:
+ * parameters tho mo vo go lro wdo n (float offsets, count) b1 c1 b2 c2 eps bc1 sbc2 (f32:
+ * β1, 1−β1, β2, 1−β2, ε, 1−β1ᵗ, √(1−β2ᵗ)). g = G + wd·θ; m ← β1 m + c1 g; v ← β2 v + c2 g²;
+ * θ ← θ − (lr/bc1) · m / (√v / sbc2 + ε). f32x4 over blocks of 4, scalar tail.
+ */
+function adamBody(): number[] {
+  const [TH, M, V, G, LR, WD, N] = [0, 1, 2, 3, 4, 5, 6];
+  const [B1, C1, B2, C2, EPS, BC1, SBC2] = [7, 8, 9, 10, 11, 12, 13];
+  const [i, n4, o] = [14, 15, 16];
+  const [th, g, m, v] = [17, 18, 19, 20];
+  const [vth, vg, vm, vv] = [21, 22, 23, 24];
+  const splats = [25, 26, 27, 28, 29, 30, 31]; // b1 c1 b2 c2 eps bc1 sbc2
+  const [sB1, sC1, sB2, sC2, sEPS, sBC1, sSBC2] = splats;
+  const at = (base: number): number[] => [...get(base), ...get(o), ADD];
+  const vector = [
+    ...at(TH), ...vload(0), ...set(vth),
+    ...at(G), ...vload(0), ...at(WD), ...vload(0), ...get(vth), ...F32X4_MUL, ...F32X4_ADD, ...set(vg),
+    ...get(sB1), ...at(M), ...vload(0), ...F32X4_MUL, ...get(sC1), ...get(vg), ...F32X4_MUL, ...F32X4_ADD, ...set(vm),
+    ...at(M), ...get(vm), ...vstore(0),
+    ...get(sB2), ...at(V), ...vload(0), ...F32X4_MUL, ...get(sC2), ...get(vg), ...get(vg), ...F32X4_MUL, ...F32X4_MUL, ...F32X4_ADD, ...set(vv),
+    ...at(V), ...get(vv), ...vstore(0),
+    ...at(TH),
+    ...get(vth),
+    ...at(LR), ...vload(0), ...get(sBC1), ...F32X4_DIV,
+    ...get(vm), ...get(vv), ...F32X4_SQRT, ...get(sSBC2), ...F32X4_DIV, ...get(sEPS), ...F32X4_ADD, ...F32X4_DIV,
+    ...F32X4_MUL, ...F32X4_SUB,
+    ...vstore(0),
+    ...inc(o, 16), ...inc(i, 4),
+  ];
+  const scalar = [
+    ...at(TH), ...F32_LOAD, ...set(th),
+    ...at(G), ...F32_LOAD, ...at(WD), ...F32_LOAD, ...get(th), F32_MUL, F32_ADD, ...set(g),
+    ...get(B1), ...at(M), ...F32_LOAD, F32_MUL, ...get(C1), ...get(g), F32_MUL, F32_ADD, ...set(m),
+    ...at(M), ...get(m), ...F32_STORE,
+    ...get(B2), ...at(V), ...F32_LOAD, F32_MUL, ...get(C2), ...get(g), ...get(g), F32_MUL, F32_MUL, F32_ADD, ...set(v),
+    ...at(V), ...get(v), ...F32_STORE,
+    ...at(TH),
+    ...get(th),
+    ...at(LR), ...F32_LOAD, ...get(BC1), F32_DIV,
+    ...get(m), ...get(v), F32_SQRT, ...get(SBC2), F32_DIV, ...get(EPS), F32_ADD, F32_DIV,
+    F32_MUL, F32_SUB,
+    ...F32_STORE,
+    ...inc(o, 4), ...inc(i, 1),
+  ];
+  const code = [
+    ...[TH, M, V, G, LR, WD].flatMap((b) => [...get(b), ...i32c(2), SHL, ...set(b)]),
+    ...[B1, C1, B2, C2, EPS, BC1, SBC2].flatMap((p, j) => [...get(p), ...F32X4_SPLAT, ...set(splats[j])]),
+    ...get(N), ...i32c(-4), AND, ...set(n4),
+    ...i32c(0), ...set(i), ...i32c(0), ...set(o),
+    ...whileLt(get(i), get(n4), vector),
+    ...whileLt(get(i), get(N), scalar),
+  ];
+  return funcBody([[3, I32], [4, F32], [11, V128]], code);
+}
+
 /** The kernels' WebAssembly module (exported for tests). */
 export function moduleBytes(): Uint8Array {
   const type = [
-    0x04,
+    0x05,
     0x60, ...uleb(12), ...new Array<number>(12).fill(I32), 0x00,
     0x60, ...uleb(4), ...new Array<number>(4).fill(I32), 0x00,
     0x60, 0x06, I32, I32, I32, I32, F32, I32, 0x01, F32,
     0x60, 0x03, I32, I32, I32, 0x00,
+    0x60, 0x0e, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, 0x00,
   ];
   const imports = [0x01, ...str("env"), ...str("mem"), 0x02, 0x00, 0x01];
-  const funcs = [0x04, 0x00, 0x01, 0x02, 0x03];
-  const exports = [0x04, ...str("axpy"), 0x00, 0x00, ...str("softmax"), 0x00, 0x01, ...str("sqerr"), 0x00, 0x02, ...str("relumask"), 0x00, 0x03];
-  const code = [0x04, ...axpyBody(), ...softmaxBody(), ...squaredErrorBody(), ...reluMaskBody()];
+  const funcs = [0x05, 0x00, 0x01, 0x02, 0x03, 0x04];
+  const exports = [
+    0x05,
+    ...str("axpy"), 0x00, 0x00,
+    ...str("softmax"), 0x00, 0x01,
+    ...str("sqerr"), 0x00, 0x02,
+    ...str("relumask"), 0x00, 0x03,
+    ...str("adam"), 0x00, 0x04,
+  ];
+  const code = [0x05, ...axpyBody(), ...softmaxBody(), ...squaredErrorBody(), ...reluMaskBody(), ...adamBody()];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, type),
@@ -444,6 +512,17 @@ export const jsSoftmax: SoftmaxKernel = (P, po, rows, N, stride) => {
   }
 };
 
+/** Adam's per-step constants (see `KernelArena.adam`). */
+export interface AdamConstants {
+  beta1: number;
+  c1: number;
+  beta2: number;
+  c2: number;
+  eps: number;
+  bc1: number;
+  sqrtBc2: number;
+}
+
 /** Options of `KernelArena.gemm`: accumulate into O, start from a bias row (an arena array), ReLU on the result. */
 export interface GemmOptions {
   accumulate?: boolean;
@@ -460,6 +539,7 @@ export class KernelArena {
   private readonly wasmSoftmax: WasmSoftmax | null;
   private readonly wasmSquaredError: WasmSquaredError | null;
   private readonly wasmReluMask: WasmReluMask | null;
+  private readonly wasmAdam: WasmAdam | null;
 
   /** `floats`: the arena's capacity in float32 entries. `useWasm: false` forces the JS kernels. */
   constructor(floats: number, useWasm = true) {
@@ -472,6 +552,7 @@ export class KernelArena {
       this.wasmSoftmax = inst.exports.softmax as unknown as WasmSoftmax;
       this.wasmSquaredError = inst.exports.sqerr as unknown as WasmSquaredError;
       this.wasmReluMask = inst.exports.relumask as unknown as WasmReluMask;
+      this.wasmAdam = inst.exports.adam as unknown as WasmAdam;
       this.buffer = memory.buffer;
       this.simd = true;
     } else {
@@ -479,6 +560,7 @@ export class KernelArena {
       this.wasmSoftmax = null;
       this.wasmSquaredError = null;
       this.wasmReluMask = null;
+      this.wasmAdam = null;
       this.buffer = new ArrayBuffer(bytes);
       this.simd = false;
     }
@@ -557,6 +639,26 @@ export class KernelArena {
     const w = this.wasmReluMask;
     if (w !== null) return w(P.byteOffset >> 2, Z.byteOffset >> 2, n);
     for (let i = 0; i < n; i++) if (!(Z[i] > 0)) P[i] = 0;
+  }
+
+  /**
+   * One float32 Adam update of n entries (see `adamBody`): `c` holds β1, 1−β1, β2, 1−β2, ε,
+   * 1−β1ᵗ, √(1−β2ᵗ); arrays from `alloc`.
+   */
+  adam(theta: Float32Array, m: Float32Array, v: Float32Array, grad: Float32Array, lr: Float32Array, wd: Float32Array, n: number, c: AdamConstants): void {
+    const w = this.wasmAdam;
+    if (w !== null) {
+      w(theta.byteOffset >> 2, m.byteOffset >> 2, v.byteOffset >> 2, grad.byteOffset >> 2, lr.byteOffset >> 2, wd.byteOffset >> 2, n, c.beta1, c.c1, c.beta2, c.c2, c.eps, c.bc1, c.sqrtBc2);
+      return;
+    }
+    const f = Math.fround;
+    const [b1, c1, b2, c2, eps, bc1, sbc2] = [c.beta1, c.c1, c.beta2, c.c2, c.eps, c.bc1, c.sqrtBc2].map(f);
+    for (let i = 0; i < n; i++) {
+      const g = f(grad[i] + f(wd[i] * theta[i]));
+      const mi = (m[i] = f(f(b1 * m[i]) + f(c1 * g)));
+      const vi = (v[i] = f(f(b2 * v[i]) + f(c2 * f(g * g))));
+      theta[i] = f(theta[i] - f(f(lr[i] / bc1) * f(mi / f(f(f(Math.sqrt(vi)) / sbc2) + eps))));
+    }
   }
 
   /** Row softmax in place (rows padded to a multiple of 4 entries); arrays from `alloc`. */

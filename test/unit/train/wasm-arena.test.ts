@@ -88,3 +88,43 @@ test("squaredError and reluMask: wasm == JS == reference (lengths not multiples 
     }
   }
 });
+
+test("adam kernel: wasm == JS fallback (float32) == PyTorch's update in float64, over 3 steps with weight decay", () => {
+  const n = 4099;
+  const theta0 = fill(new Float32Array(n), 2);
+  const lr0 = new Float32Array(n).map((_, i) => [1e-2, 1e-3, 1e-4][i % 3]);
+  const wd0 = new Float32Array(n).map((_, i) => [0, 1e-4, 1e-2][i % 3]);
+  const grads = [0, 1, 2].map(() => fill(new Float32Array(n)));
+  const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+  // Reference in float64.
+  const th = Float64Array.from(theta0);
+  const m = new Float64Array(n);
+  const v = new Float64Array(n);
+  grads.forEach((G, s) => {
+    const t = s + 1;
+    for (let i = 0; i < n; i++) {
+      const g = G[i] + wd0[i] * th[i];
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      th[i] -= (lr0[i] / (1 - b1 ** t)) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - b2 ** t) + eps));
+    }
+  });
+  const results = arenas().map((ar) => {
+    const [T, M, V, G, LR, WD] = [ar.alloc(n), ar.alloc(n), ar.alloc(n), ar.alloc(n), ar.alloc(n), ar.alloc(n)];
+    T.set(theta0);
+    LR.set(lr0);
+    WD.set(wd0);
+    grads.forEach((g, s) => {
+      G.set(g);
+      const t = s + 1;
+      ar.adam(T, M, V, G, LR, WD, n, { beta1: b1, c1: 1 - b1, beta2: b2, c2: 1 - b2, eps, bc1: 1 - b1 ** t, sqrtBc2: Math.sqrt(1 - b2 ** t) });
+    });
+    return Array.from(T);
+  });
+  for (let i = 0; i < n; i++) {
+    const step = Math.abs(th[i] - theta0[i]);
+    // Each float32 entry within a few ulps of θ plus 1e-4 of its (float64) change.
+    for (const r of results) assert.ok(Math.abs(r[i] - th[i]) <= 4e-7 * Math.abs(th[i]) + 1e-4 * step, `[${i}] ${r[i]} vs ${th[i]}`);
+    assert.ok(Math.abs(results[0][i] - results[1][i]) <= 2.4e-7 * Math.abs(th[i]), `wasm vs js [${i}]`);
+  }
+});
