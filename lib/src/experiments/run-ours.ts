@@ -1,6 +1,7 @@
 /**
  * `--method ours`: the paper's constructions in float64, evaluated on n_test N(0, I) inputs
- * (`test_loss`) and the same inputs scaled by 5 (`test_shift_loss`), MSE as `nn.MSELoss`.
+ * (`test_loss`) and the same inputs scaled by 5 (`test_shift_loss`): MSE as `nn.MSELoss`, or for
+ * the classification tasks the trained runs' cross-entropy against the target's soft labels.
  * Streams: models "target"/"frozen", calibration "calibration" (batch_size inputs, as the
  * reference calibrates biases on one batch), test "test". Pretrained frozen models need the
  * training engine: register it with `registerPretrainer`.
@@ -12,7 +13,7 @@ import { constructTransformer } from "../construct/transformer";
 import { relativeError } from "../linalg/matrix";
 import { stream } from "../linalg/random";
 import { forwardFNN, forwardTransformer } from "../models/forward";
-import { argmaxAgreement, binaryAgreement, mse, mseBatch, relativeErrorBatch } from "../models/metrics";
+import { argmaxAgreement, binaryAgreement, mse, mseBatch, relativeErrorBatch, taskCrossEntropy } from "../models/metrics";
 import { gaussianInputs, scaled, transformerInputs } from "../models/sample";
 import { makeTransformerPair } from "../models/targets";
 import type { FNN, Transformer } from "../models/types";
@@ -49,7 +50,8 @@ async function runOursFNN(c: ExperimentConfig): Promise<ExperimentResult> {
   const evalOn = (inputs: Matrix) => {
     const Y = forwardFNN(pair.target, inputs);
     const Yhat = forwardFNN(built.adapted, inputs);
-    return { loss: mse(Y, Yhat), rel: relativeError(Yhat, Y), acc: c.task === "binary" ? binaryAgreement(Y, Yhat) : argmaxAgreement(Y, Yhat) };
+    const loss = c.task === "regression" ? mse(Y, Yhat) : taskCrossEntropy(Y, Yhat, c.task);
+    return { loss, rel: relativeError(Yhat, Y), acc: c.task === "binary" ? binaryAgreement(Y, Yhat) : argmaxAgreement(Y, Yhat) };
   };
   const test = evalOn(X);
   const shift = evalOn(scaled(X, 5));

@@ -54,11 +54,12 @@ export function argmaxAgreement(Y: Matrix, Yhat: Matrix): number {
 }
 
 /**
- * Binary classification agreement: each output's two halves summed into two logits (the reference's
- * binary task), the fraction of columns where target and prediction pick the same half.
+ * Binary classification agreement: each output's two halves (the first ⌈D/2⌉ entries, the rest)
+ * summed into two logits (the reference's binary task), the fraction of columns where target and
+ * prediction pick the same half.
  */
 export function binaryAgreement(Y: Matrix, Yhat: Matrix): number {
-  const half = Math.floor(Y.rows / 2);
+  const half = Math.ceil(Y.rows / 2);
   const side = (M: Matrix, j: number): number => {
     let first = 0;
     let second = 0;
@@ -71,4 +72,42 @@ export function binaryAgreement(Y: Matrix, Yhat: Matrix): number {
   let agree = 0;
   for (let j = 0; j < Y.columns; j++) if (side(Y, j) === side(Yhat, j)) agree++;
   return Y.columns === 0 ? 1 : agree / Y.columns;
+}
+
+/** The logits of one example (column j) for a classification task: the D outputs, or the two half-sums. */
+function columnLogits(M: Matrix, j: number, binary: boolean): number[] {
+  if (!binary) return M.getColumn(j);
+  const half = Math.ceil(M.rows / 2);
+  let first = 0;
+  let second = 0;
+  for (let i = 0; i < M.rows; i++) {
+    if (i < half) first += M.get(i, j);
+    else second += M.get(i, j);
+  }
+  return [first, second];
+}
+
+function logSoftmax(z: readonly number[]): number[] {
+  const m = Math.max(...z);
+  const lse = m + Math.log(z.reduce((s, x) => s + Math.exp(x - m), 0));
+  return z.map((x) => x - lse);
+}
+
+/**
+ * The training engine's classification loss in float64: mean over examples (columns) of the
+ * cross-entropy `−Σ_c softmax(ȳ)_c · log softmax(ŷ)_c` of the prediction's logits against the
+ * target's soft labels (`binary`: logits are the two half-sums). At Ŷ = Y it equals the mean
+ * entropy of the labels, not 0.
+ */
+export function taskCrossEntropy(Y: Matrix, Yhat: Matrix, task: "classification" | "binary"): number {
+  if (Y.rows !== Yhat.rows || Y.columns !== Yhat.columns) {
+    throw new ShapeError(`cross-entropy of ${Y.rows}×${Y.columns} and ${Yhat.rows}×${Yhat.columns}: shapes differ`);
+  }
+  let total = 0;
+  for (let j = 0; j < Y.columns; j++) {
+    const labels = logSoftmax(columnLogits(Y, j, task === "binary")).map(Math.exp);
+    const logp = logSoftmax(columnLogits(Yhat, j, task === "binary"));
+    total -= labels.reduce((s, p, c) => s + p * logp[c], 0);
+  }
+  return Y.columns === 0 ? 0 : total / Y.columns;
 }

@@ -9,7 +9,10 @@ import { makeFNNPair, makeTransformerPair } from "../../../lib/src/models/target
 import { initBackend, tf } from "../../../lib/src/tf/backend";
 import { columnsToRows, rowsToColumns, sequencesToTensor, tensorToSequences } from "../../../lib/src/tf/convert";
 import { forwardFNNTf, forwardTransformerTf } from "../../../lib/src/tf/forward";
-import type { Matrix } from "ml-matrix";
+import { Matrix } from "ml-matrix";
+import { taskCrossEntropy } from "../../../lib/src/models/metrics";
+import { halvesMatrix, taskLoss } from "../../../lib/src/tf/task";
+import { ShapeError } from "../../../lib/src/errors";
 
 /** max |M_ij| (ml-matrix's `abs` works in place: clone first). */
 function maxAbs(M: Matrix): number {
@@ -48,4 +51,26 @@ test("float32 tfjs Transformer forward agrees with the float64 engine (with adap
   const err = Math.max(...y64.map((M, i) => maxAbs(M.clone().sub(y32[i]))));
   // Attention matrices are N(0,1): scores reach ~10², and softmax amplifies float32 rounding.
   assert.ok(err <= 1e-4 * scale, `max error ${err} vs scale ${scale}`);
+});
+
+test("taskCrossEntropy (float64, columns = examples) equals the training engine's classification losses; at Ŷ = Y it is the labels' entropy", async () => {
+  await initBackend();
+  const g = stream(21, "ce");
+  for (const D of [5, 16]) {
+    const n = 40;
+    const Y = new Matrix(Array.from({ length: D }, () => Array.from({ length: n }, () => 2 * g.normal())));
+    const Yhat = new Matrix(Array.from({ length: D }, () => Array.from({ length: n }, () => 2 * g.normal())));
+    for (const task of ["classification", "binary"] as const) {
+      const halves = task === "binary" ? halvesMatrix(D) : null;
+      const rows = (M: Matrix) => tf.tensor2d(M.transpose().to2DArray());
+      const [yT, pT] = [rows(Y), rows(Yhat)];
+      const want = tf.tidy(() => taskLoss(pT, yT, task, halves).dataSync()[0]);
+      tf.dispose([yT, pT, ...(halves ? [halves] : [])]);
+      const got = taskCrossEntropy(Y, Yhat, task);
+      assert.ok(Math.abs(got - want) <= 1e-5 * Math.abs(want), `${task} D=${D}: ${got} vs ${want}`);
+      const self = taskCrossEntropy(Y, Y, task);
+      assert.ok(self > 0 && self < got, `${task} D=${D}: entropy ${self} is the minimum`);
+    }
+  }
+  assert.throws(() => taskCrossEntropy(new Matrix(2, 3), new Matrix(3, 2), "binary"), ShapeError);
 });
