@@ -4,18 +4,22 @@
  * over seeds. `ours` is not trained: one run per seed, no selection.
  */
 import type { Cell } from "./csv";
-import type { RunRecord, RunSpec } from "./types";
+import { figureLabels, type RunRecord, type RunSpec } from "./types";
 
-/** One row of `data/results/<preset>.<budget>.csv` (see data/results/README.md). */
-export interface ResultRow {
-  preset: string;
-  budget: string;
+/** Where a row belongs in a figure: panel, variant, method, frozen kind and x. */
+export interface RowLabels {
   point: string;
   variant: string;
   method: string;
   frozen: string;
   x_name: string;
   x: number;
+}
+
+/** One row of `data/results/<preset>.<budget>.csv` (see data/results/README.md). */
+export interface ResultRow extends RowLabels {
+  preset: string;
+  budget: string;
   params: number;
   threshold: number;
   target_depth: number;
@@ -50,13 +54,7 @@ export const RESULT_COLUMNS: readonly (keyof ResultRow)[] = [
 ];
 
 /** One row of `<preset>.<budget>.history.csv`: the median over seeds of the best runs' curves. */
-export interface HistoryRow {
-  point: string;
-  variant: string;
-  method: string;
-  frozen: string;
-  x_name: string;
-  x: number;
+export interface HistoryRow extends RowLabels {
   /** `train` (batch loss before the update) or `val` (validation loss after `step` updates). */
   curve: "train" | "val";
   step: number;
@@ -136,14 +134,8 @@ export function aggregate(specs: readonly RunSpec[], records: readonly RunRecord
     const accs = best.map((r) => num(r.result.accuracy));
     const saccs = best.map((r) => num(r.result.shift_accuracy));
     rows.push({
-      preset: s.preset,
+      ...figureLabels(s),
       budget,
-      point: s.point,
-      variant: s.variant,
-      method: s.method,
-      frozen: s.frozen,
-      x_name: s.xName,
-      x: s.x,
       params: s.params,
       threshold: s.threshold,
       target_depth: s.config.target_depth,
@@ -177,7 +169,8 @@ export function aggregateHistory(specs: readonly RunSpec[], records: readonly Ru
     const emit = (curve: "train" | "val", steps: number[], pick: (r: RunRecord) => number[]) => {
       steps.forEach((step, i) => {
         const vals = best.map((r) => pick(r)[i]).filter((v): v is number => typeof v === "number" && !Number.isNaN(v));
-        rows.push({ point: s.point, variant: s.variant, method: s.method, frozen: s.frozen, x_name: s.xName, x: s.x, curve, step, loss: median(vals), n_seeds: vals.length });
+        const { preset: _preset, ...labels } = figureLabels(s);
+        rows.push({ ...labels, curve, step, loss: median(vals), n_seeds: vals.length });
       });
     };
     const h0 = best[0].result.history!;

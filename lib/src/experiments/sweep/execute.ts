@@ -19,7 +19,7 @@ import type { ExperimentConfig, ExperimentResult } from "../config";
 import { registerPretrainer, runOurs } from "../run-ours";
 import { canonicalJson } from "./run-id";
 import { fnnPairFor, trainSettingsFor } from "../setup";
-import type { History, RunRecord, RunResult, RunSpec, SweepConfig } from "./types";
+import { figureLabels, type History, type RunRecord, type RunResult, type RunSpec, type SweepConfig } from "./types";
 
 const pretrainCache = new Map<string, { model: FNN; steps: number }>();
 
@@ -181,13 +181,7 @@ function record(s: RunSpec, result: RunResult, seconds: number): RunRecord {
   }
   return {
     id: s.id,
-    preset: s.preset,
-    point: s.point,
-    variant: s.variant,
-    method: s.method,
-    frozen: s.frozen,
-    x_name: s.xName,
-    x: s.x,
+    ...figureLabels(s),
     seed: s.seed,
     lr: s.config.lr,
     weight_decay: s.config.weight_decay,

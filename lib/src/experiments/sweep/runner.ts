@@ -15,7 +15,7 @@ import { runPool } from "./pool";
 import { ALL, inShard, shardLabel, type Shard } from "./shard";
 import { loadResultsFile, ResultStore } from "./store";
 import type { Budget } from "./budgets";
-import type { BudgetName, RunRecord, RunSpec } from "./types";
+import { figureLabels, type BudgetName, type RunRecord, type RunSpec } from "./types";
 
 export interface SweepOptions {
   preset: PresetName;
@@ -144,7 +144,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
       const hit = sib.get(s.id);
       if (hit === undefined) continue;
       const r = hit.record;
-      store.append({ ...r, preset: s.preset, point: s.point, variant: s.variant, x_name: s.xName, x: s.x, reused_from: hit.from });
+      store.append({ ...r, ...figureLabels(s), reused_from: hit.from });
       reused++;
     }
     pending = pending.filter((r) => !store.done.has(r.id));

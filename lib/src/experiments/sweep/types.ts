@@ -64,9 +64,8 @@ export interface RunResult {
   pretrain_steps: number;
 }
 
-/** One line of a results file (after the provenance line). */
-export interface RunRecord {
-  id: string;
+/** The labels that place a run in a figure, as results files and CSV rows spell them. */
+export interface FigureLabels {
   preset: string;
   point: string;
   variant: string;
@@ -74,6 +73,16 @@ export interface RunRecord {
   frozen: FrozenKind;
   x_name: string;
   x: number;
+}
+
+/** A run spec's figure labels (`xName` becomes `x_name`). */
+export function figureLabels(s: RunSpec): FigureLabels {
+  return { preset: s.preset, point: s.point, variant: s.variant, method: s.method, frozen: s.frozen, x_name: s.xName, x: s.x };
+}
+
+/** One line of a results file (after the provenance line). */
+export interface RunRecord extends FigureLabels {
+  id: string;
   seed: number;
   lr: number;
   weight_decay: number;
