@@ -131,6 +131,10 @@ async function main(): Promise<void> {
     const s = med(`single ${k.startsWith("fused") ? "fused" : k}`);
     const b = med(`batched ${k}`);
     line(`FNN batched ${K}, ${k}`, b.wall, "model-steps/s", b.wall / s.wall, TARGET.batched, `  cpu ${b.cpu.toFixed(0)} (${(b.cpu / s.cpu).toFixed(2)}x)  [${all(`batched ${k}`)}]`);
+    // Each repetition's batched rate over the same repetition's single rate (taken moments apart).
+    const singles = runs.get(`single ${k.startsWith("fused") ? "fused" : k}`) ?? [];
+    const paired = (runs.get(`batched ${k}`) ?? []).map((r, i) => r.wall / singles[i].wall);
+    console.log(`${"".padEnd(36)}ratio per repetition: ${paired.map((x) => x.toFixed(2)).join(", ")} (median ${median(paired).toFixed(2)}x)`);
   }
   const bestFused = Math.max(...batchedKeys.filter((k) => k.startsWith("fused")).map((k) => med(`batched ${k}`).wall));
   const fusedVsTfjs = bestFused / med("single tfjs").wall;

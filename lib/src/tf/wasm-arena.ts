@@ -12,36 +12,14 @@
  * plain JavaScript loops (same results to float32 rounding).
  */
 
+/** Arguments of a product: A with its offset and row stride, B (k-major) likewise, the output, R rows × C columns. */
+type ProductArgs = [A: Float32Array, ao: number, sa: number, B: Float32Array, bo: number, sb: number, O: Float32Array, oo: number, os: number, R: number, C: number];
+
 /** `O[oo + r·os + c] (=|+=) Σ_k A[ao + r·sa + k] · B[bo + k·sb + c]` for r < R, c < C (K fixed). */
-export type ProductKernel = (
-  A: Float32Array,
-  ao: number,
-  sa: number,
-  B: Float32Array,
-  bo: number,
-  sb: number,
-  O: Float32Array,
-  oo: number,
-  os: number,
-  R: number,
-  C: number,
-) => void;
+export type ProductKernel = (...args: ProductArgs) => void;
 
 /** `O[oo + r·os + c] = [ReLU](bias[c] + Σ_k A[ao + r·sa + k] · B[bo + k·sb + c])` (B k-major). */
-export type BiasKernel = (
-  A: Float32Array,
-  ao: number,
-  sa: number,
-  B: Float32Array,
-  bo: number,
-  sb: number,
-  O: Float32Array,
-  oo: number,
-  os: number,
-  R: number,
-  C: number,
-  bias: Float32Array,
-) => void;
+export type BiasKernel = (...args: [...rest: ProductArgs, bias: Float32Array]) => void;
 
 /** Row softmax in place: `rows` rows of N entries at `P[po + r·stride]` (stride ≥ N rounded up to 4). */
 export type SoftmaxKernel = (P: Float32Array, po: number, rows: number, N: number, stride: number) => void;
@@ -92,9 +70,9 @@ const V128 = 0x7b;
 
 // Product kernels: parameters 0..11 ao sa bo sb oo os R C K flags bias ska (flags: 1 accumulate,
 // 2 ReLU on the result, 4 start from the bias row `bias[c]`; ska: A's stride along k); locals
-// 12..18 r c k pa pb t ska4 (i32), 19 s (f32), 20.. v128.
+// 12..20 r c k pa pb t ska4 pa2 c0 (i32), 21 s (f32), 22.. v128.
 const [AO, SA, BO, SB, OO, OS, R_, C_, K_, FLAGS, BIAS, SKA] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-const [R, C, K, PA, PB, T, SKA4, S, V0] = [12, 13, 14, 15, 16, 17, 18, 19, 20];
+const [R, C, K, PA, PB, T, SKA4, PA2, C0, S, V0] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
 const FLAG_ACC = 1;
 const FLAG_RELU = 2;
 const FLAG_BIAS = 4;
@@ -201,7 +179,63 @@ function axpyBlock(w: number): number[] {
   return code;
 }
 
-/** axpy form: `O[r, c] = Σ_k A[r, k] B[k, c]`, f32x4 over c in blocks of 16 and 4, scalar tail. */
+/**
+ * Rows r and r+1 at once over 16 columns at c: 8 f32x4 accumulators, each B vector loaded once for
+ * both rows (half the loads per multiply-add of the one-row block).
+ */
+function axpyPairBlock(): number[] {
+  const [AV0, AV1, BV] = [V0 + 8, V0 + 9, V0 + 10];
+  const SB4 = T;
+  const code: number[] = [];
+  const initBias: number[] = [...get(BIAS), ...get(C), ADD, ...i32c(2), SHL, ...set(PA)];
+  for (let i = 0; i < 4; i++) initBias.push(...get(PA), ...vload(16 * i), ...set(V0 + i), ...get(V0 + i), ...set(V0 + 4 + i));
+  const initZero: number[] = [];
+  for (let i = 0; i < 8; i++) initZero.push(...VZERO, ...set(V0 + i));
+  code.push(...ifFlag(FLAG_BIAS, initBias, initZero));
+  code.push(
+    ...get(AO), ...get(R), ...get(SA), MUL, ADD, ...i32c(2), SHL, ...set(PA),
+    ...get(PA), ...get(SA), ...i32c(2), SHL, ADD, ...set(PA2),
+    ...get(BO), ...get(C), ADD, ...i32c(2), SHL, ...set(PB),
+    ...i32c(0), ...set(K),
+  );
+  const step: number[] = [
+    ...get(PA), ...F32_LOAD, ...F32X4_SPLAT, ...set(AV0),
+    ...get(PA2), ...F32_LOAD, ...F32X4_SPLAT, ...set(AV1),
+  ];
+  for (let i = 0; i < 4; i++) {
+    step.push(
+      ...get(PB), ...vload(16 * i), ...set(BV),
+      ...get(V0 + i), ...get(AV0), ...get(BV), ...F32X4_MUL, ...F32X4_ADD, ...set(V0 + i),
+      ...get(V0 + 4 + i), ...get(AV1), ...get(BV), ...F32X4_MUL, ...F32X4_ADD, ...set(V0 + 4 + i),
+    );
+  }
+  step.push(
+    ...get(PA), ...get(SKA4), ADD, ...set(PA),
+    ...get(PA2), ...get(SKA4), ADD, ...set(PA2),
+    ...get(PB), ...get(SB4), ADD, ...set(PB),
+    ...inc(K, 1),
+  );
+  code.push(...whileLt(get(K), get(K_), step));
+  for (let row = 0; row < 2; row++) {
+    // pa ← byte address of O[r + row, c]
+    code.push(...get(OO), ...get(R), ...i32c(row), ADD, ...get(OS), MUL, ADD, ...get(C), ADD, ...i32c(2), SHL, ...set(PA));
+    const base = V0 + 4 * row;
+    const acc: number[] = [];
+    for (let i = 0; i < 4; i++) acc.push(...get(base + i), ...get(PA), ...vload(16 * i), ...F32X4_ADD, ...set(base + i));
+    code.push(...ifFlag(FLAG_ACC, acc));
+    const relu: number[] = [];
+    for (let i = 0; i < 4; i++) relu.push(...get(base + i), ...VZERO, ...F32X4_MAX, ...set(base + i));
+    code.push(...ifFlag(FLAG_RELU, relu));
+    for (let i = 0; i < 4; i++) code.push(...get(PA), ...get(base + i), ...vstore(16 * i));
+  }
+  code.push(...inc(C, 16));
+  return code;
+}
+
+/**
+ * axpy form: `O[r, c] = Σ_k A[r, k] B[k, c]`, f32x4 over c: pairs of rows in blocks of 16 columns,
+ * then each row's remaining columns (blocks of 16 and 4, scalar tail), and a last odd row alone.
+ */
 function axpyBody(): number[] {
   const SB4 = T;
   const blockLoop = (w: number): number[] => [
@@ -223,19 +257,31 @@ function axpyBody(): number[] {
     ...scalarStore,
     ...inc(C, 1),
   ];
+  const rowFrom = (c: number[]): number[] => [...c, ...set(C), ...blockLoop(4), ...blockLoop(1), ...whileLt(get(C), get(C_), scalarColumn)];
+  const pairLoop = [
+    ...BLOCK, ...LOOP,
+    ...get(C_), ...get(C), SUB, ...i32c(16), LT_S, ...brIf(1),
+    ...axpyPairBlock(),
+    ...br(0), END, END,
+  ];
   const code = [
     ...get(SB), ...i32c(2), SHL, ...set(SB4),
     ...get(SKA), ...i32c(2), SHL, ...set(SKA4),
     ...i32c(0), ...set(R),
-    ...whileLt(get(R), get(R_), [
-      ...i32c(0), ...set(C),
-      ...blockLoop(4),
-      ...blockLoop(1),
-      ...whileLt(get(C), get(C_), scalarColumn),
-      ...inc(R, 1),
-    ]),
+    // while (r + 1 < R): the pair's 16-column blocks, then rows r and r + 1 from the first column left
+    ...BLOCK, ...LOOP,
+    ...get(R), ...i32c(1), ADD, ...get(R_), GE_S, ...brIf(1),
+    ...i32c(0), ...set(C),
+    ...pairLoop,
+    ...get(C), ...set(C0),
+    ...rowFrom(get(C0)),
+    ...inc(R, 1),
+    ...rowFrom(get(C0)),
+    ...inc(R, 1),
+    ...br(0), END, END,
+    ...whileLt(get(R), get(R_), [...rowFrom(i32c(0)), ...inc(R, 1)]),
   ];
-  return funcBody([[7, I32], [1, F32], [5, V128]], code);
+  return funcBody([[9, I32], [1, F32], [11, V128]], code);
 }
 
 /**
