@@ -26,8 +26,8 @@ export * from "./experiments/setup";
 // sweeps and committed results (data/results): the reader-facing parts at top level, the rest under `sweep`
 export * as sweep from "./experiments/sweep";
 export {
-  loadResults, loadHistory, BUDGETS, PRESET_NAMES, PRESET_DESCRIPTIONS,
-  type ResultRow, type HistoryRow, type BudgetName, type PresetName,
+  loadResults, loadHistory, loadBestResults, loadBudgetResults, BUDGETS, PRESET_NAMES, PRESET_DESCRIPTIONS,
+  type ResultRow, type HistoryRow, type BudgetName, type PresetName, type BudgetResults,
 } from "./experiments/sweep";
 export { figureSpec } from "./experiments/figures";
 // notebooks

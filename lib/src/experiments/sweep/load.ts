@@ -1,6 +1,7 @@
 /**
  * Typed loaders for notebooks: `loadResults(preset, budget)` reads the tidy CSV
- * `data/results/<preset>.<budget>.csv`, `loadHistory` the training curves, `loadRaw` the JSONL.
+ * `data/results/<preset>.<budget>.csv`, `loadHistory` the training curves, `loadRaw` the JSONL,
+ * `loadBestResults(preset)` the most thorough complete budget committed.
  */
 import * as fs from "node:fs";
 import { ConfigError } from "../../errors";
@@ -45,4 +46,42 @@ export function loadHistory(preset: string, budget: BudgetName, dir = resultsDir
 export function loadRaw(preset: string, budget: BudgetName, dir = resultsDir()): { provenance: Provenance | null; records: RunRecord[] } {
   const { provenance, records } = loadResultsFile(rawFile(preset, budget, undefined, dir));
   return { provenance, records };
+}
+
+/** A preset's committed results at one budget, with how complete they are. */
+export interface BudgetResults {
+  preset: string;
+  budget: BudgetName;
+  rows: ResultRow[];
+  /** Median training curves (empty when the preset has none). */
+  history: HistoryRow[];
+  finished: number;
+  expected: number;
+  /**
+   * Construction runs missing from rows that have other seeds: the exact engine refused them
+   * (`AssumptionError`, e.g. a singular product deep in an 8-layer block). Re-running cannot add them.
+   */
+  refused: number;
+  /** Every run finished, or every missing run is a refused construction. */
+  complete: boolean;
+}
+
+/** The results of a preset at one budget, or null when that budget has no CSV. */
+export function loadBudgetResults(preset: string, budget: BudgetName, dir = resultsDir()): BudgetResults | null {
+  if (!fs.existsSync(csvFile(preset, budget, dir))) return null;
+  const { rows, provenance } = loadResults(preset, budget, dir);
+  const history = fs.existsSync(historyCsvFile(preset, budget, dir)) ? loadHistory(preset, budget, dir).rows : [];
+  const finished = Number(provenance.runs_finished);
+  const expected = Number(provenance.runs_expected);
+  const refused = rows.filter((r) => r.method === "ours").reduce((s, r) => s + Math.max(0, r.n_seeds_expected - r.n_seeds), 0);
+  return { preset, budget, rows, history, finished, expected, refused, complete: finished + refused >= expected };
+}
+
+/**
+ * The most thorough complete results of a preset: paper, else course, else quick (complete:
+ * `BudgetResults.complete`); a partial sweep only when no budget is complete. Null when none is committed.
+ */
+export function loadBestResults(preset: string, dir = resultsDir()): BudgetResults | null {
+  const found = (["paper", "course", "quick"] as BudgetName[]).map((b) => loadBudgetResults(preset, b, dir)).filter((r): r is BudgetResults => r !== null);
+  return found.find((r) => r.complete) ?? found[0] ?? null;
 }
