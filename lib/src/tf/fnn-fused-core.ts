@@ -337,8 +337,8 @@ interface AdapterScratch {
  * Every product runs through `KernelArena.gemm` (f32x4 multiply-adds): the dense layers
  * `σ(b + z·Wᵀ)`, the weight gradients `zᵀG` (A read transposed, no copy), the back-propagated
  * `G·W`, the bias gradients `1ᵀG`, the LoRA merge `Wᵀ + B·Aᵀ` and the adapter gradients
- * `∂Aᵀ = Bᵀ·∂Wᵀ`, `∂B = ∂Wᵀ·A`. Arithmetic is float32 like the tfjs kernels; the loss and its
- * gradient are summed in float64.
+ * `∂Aᵀ = Bᵀ·∂Wᵀ`, `∂B = ∂Wᵀ·A`. Arithmetic is float32 like the tfjs kernels; the squared error is
+ * summed in float32 lanes (`KernelArena.squaredError`), the classification losses in float64.
  */
 export class FusedFNNCore {
   private readonly K: number;
@@ -365,11 +365,10 @@ export class FusedFNNCore {
   // Per model of the subset (indexed by global model index).
   private readonly labelGroup = new Map<number, number>();
   private readonly prefixGroup = new Map<number, number>();
-  // Work buffers (one model at a time), all in the arena.
-  private readonly WT: Float32Array[];
+  // Work buffers (one model at a time), all in the arena: the merged layers `Wᵀ_l`, `b_l`.
+  private readonly merged: ArenaLayer[];
   /** The merged weights untransposed (`W[j·D + k] = W(j, k)`), for back-propagation. */
   private readonly W: Float32Array[];
-  private readonly bias: Float32Array[];
   private readonly adapters: AdapterScratch[];
   private readonly dAT: Float32Array;
   private readonly dB: Float32Array;
@@ -477,14 +476,12 @@ export class FusedFNNCore {
       return { seed, layers: this.first === 0 ? [] : arenaLayers(m.frozenWT.slice(0, this.first), m.frozenB.slice(0, this.first)) };
     });
 
-    this.WT = [];
+    this.merged = [];
     this.W = [];
-    this.bias = [];
     this.adapters = [];
     for (let l = 0; l < L; l++) {
-      this.WT.push(alloc(D * D));
+      this.merged.push({ WT: alloc(D * D), b: alloc(D) });
       this.W.push(alloc(D * D));
-      this.bias.push(alloc(D));
       this.adapters.push({ B: alloc(D * Rmax), AT: alloc(Rmax * D), A: alloc(D * Rmax) });
     }
     this.dAT = alloc(Rmax * D);
@@ -554,7 +551,7 @@ export class FusedFNNCore {
     const m = this.spec.models[k];
     for (let l = this.first; l < L; l++) {
       const ly = this.layers[l];
-      const WT = this.WT[l];
+      const { WT, b } = this.merged[l];
       if (ly.weight === "full") {
         const base = ly.offWT + k * D * D;
         for (let i = 0; i < D * D; i++) WT[i] = theta[base + i];
@@ -577,8 +574,8 @@ export class FusedFNNCore {
       for (let j = 0; j < D; j++) for (let i = 0; i < D; i++) W[j * D + i] = WT[i * D + j];
       if (ly.bias) {
         const base = ly.offb + k * D;
-        for (let j = 0; j < D; j++) this.bias[l][j] = theta[base + j];
-      } else this.bias[l].set(m.frozenB[l]);
+        for (let j = 0; j < D; j++) b[j] = theta[base + j];
+      } else b.set(m.frozenB[l]);
     }
   }
 
@@ -587,13 +584,10 @@ export class FusedFNNCore {
     const { D, L, nTr, relu, first, zs, out, arena } = this;
     const grad0 = 2 * this.K;
     const ranks = this.spec.models[k].ranks;
-    let z: Float32Array = this.prefixes[this.prefixGroup.get(k)!].train;
-    const inputs: Float32Array[] = [];
-    for (let l = first; l < L; l++) {
-      inputs[l] = z;
-      this.dense(z, nTr, { WT: this.WT[l], b: this.bias[l] }, zs[l + 1], relu);
-      z = zs[l + 1];
-    }
+    // Layer l's input: the (shared) frozen-prefix output at l = first, else zs[l].
+    const prefix = this.prefixes[this.prefixGroup.get(k)!].train;
+    for (let l = first; l < L; l++) this.dense(l === first ? prefix : zs[l], nTr, this.merged[l], zs[l + 1], relu);
+    const z = first === L ? prefix : zs[L];
     let G = this.G;
     let Gp = this.Gprev;
     const labels = this.labels[this.labelGroup.get(k)!].train;
@@ -602,7 +596,7 @@ export class FusedFNNCore {
     const { dWT, db, dAT, dB } = this;
     for (let l = L - 1; l >= first; l--) {
       const ly = this.layers[l];
-      const zin = inputs[l];
+      const zin = l === first ? prefix : zs[l];
       // ∂Wᵀ = zᵀ G ([D, D]: z read transposed through its k-stride).
       if (ly.weight !== "frozen") arena.gemm({}, zin, 0, 1, D, G, 0, D, dWT, 0, D, D, D, nTr);
       if (ly.bias) arena.gemm({}, this.ones, 0, 0, 1, G, 0, D, db, 0, D, 1, D, nTr);
@@ -644,7 +638,7 @@ export class FusedFNNCore {
     let z = this.prefixes[this.prefixGroup.get(k)!].val;
     for (let l = first; l < L; l++) {
       const o = z === this.valA ? this.valB : this.valA;
-      this.dense(z, nVal, { WT: this.WT[l], b: this.bias[l] }, o, relu);
+      this.dense(z, nVal, this.merged[l], o, relu);
       z = o;
     }
     const labels = this.labels[this.labelGroup.get(k)!].val;

@@ -16,8 +16,8 @@
  *
  * Semantics are the tfjs engine's (a test checks equal loss histories to float32 tolerance): the
  * same flat θ layout (`FNNEngine`'s segments), the same data streams and draw order, the same
- * losses and gradients. Arithmetic is float32 like the tfjs kernels (losses are summed in float32
- * lanes, then in float64), gradients are written back as float32. Without WebAssembly SIMD the
+ * losses and gradients. Arithmetic is float32 like the tfjs kernels (the squared error is summed in
+ * float32 lanes, the classification losses in float64), gradients are written back as float32. Without WebAssembly SIMD the
  * same products run as plain JavaScript loops.
  *
  * Shared work in batched runs (computed once, used by every model that shares it): input draws of

@@ -515,36 +515,6 @@ function wasmModule(): object | null {
 
 // --- JavaScript fallback kernels. ---
 
-/** JavaScript `axpy` kernel (B k-major), fallback without WebAssembly SIMD. */
-export function jsAxpyKernel(K: number, accumulate: boolean): ProductKernel {
-  return (A, ao, sa, B, bo, sb, O, oo, os, R, C) => {
-    for (let r = 0; r < R; r++) {
-      const a = ao + r * sa;
-      const o = oo + r * os;
-      if (!accumulate) for (let c = 0; c < C; c++) O[o + c] = 0;
-      for (let k = 0; k < K; k++) {
-        const x = A[a + k];
-        const b = bo + k * sb;
-        for (let c = 0; c < C; c++) O[o + c] += x * B[b + c];
-      }
-    }
-  };
-}
-
-/** JavaScript bias (+ReLU) kernel (B k-major), fallback without WebAssembly SIMD. */
-export function jsBiasKernel(K: number, relu: boolean): BiasKernel {
-  const axpy = jsAxpyKernel(K, false);
-  return (A, ao, sa, B, bo, sb, O, oo, os, R, C, bias) => {
-    axpy(A, ao, sa, B, bo, sb, O, oo, os, R, C);
-    for (let r = 0; r < R; r++) {
-      for (let c = 0; c < C; c++) {
-        const v = O[oo + r * os + c] + bias[c];
-        O[oo + r * os + c] = relu && !(v > 0) ? 0 : v;
-      }
-    }
-  };
-}
-
 /** JavaScript row softmax (Math.exp), fallback without WebAssembly SIMD. */
 export const jsSoftmax: SoftmaxKernel = (P, po, rows, N, stride) => {
   for (let i = 0; i < rows; i++) {
@@ -626,7 +596,10 @@ export class KernelArena {
    */
   axpy(K: number, accumulate: boolean): ProductKernel {
     const w = this.wasmAxpy;
-    if (w === null) return jsAxpyKernel(K, accumulate);
+    if (w === null) {
+      const opts = { accumulate };
+      return (A, ao, sa, B, bo, sb, O, oo, os, R, C) => this.gemm(opts, A, ao, sa, 1, B, bo, sb, O, oo, os, R, C, K);
+    }
     const acc = accumulate ? 1 : 0;
     return (A, ao, sa, B, bo, sb, O, oo, os, R, C) =>
       w((A.byteOffset >> 2) + ao, sa, (B.byteOffset >> 2) + bo, sb, (O.byteOffset >> 2) + oo, os, R, C, K, acc, 0, 1);
@@ -635,7 +608,7 @@ export class KernelArena {
   /** `O = [ReLU](A·B + bias)` with B k-major (a dense layer over rows); arrays from `alloc`. */
   biasAxpy(K: number, relu: boolean): BiasKernel {
     const w = this.wasmAxpy;
-    if (w === null) return jsBiasKernel(K, relu);
+    if (w === null) return (A, ao, sa, B, bo, sb, O, oo, os, R, C, bias) => this.gemm({ bias, relu }, A, ao, sa, 1, B, bo, sb, O, oo, os, R, C, K);
     const flags = FLAG_BIAS | (relu ? FLAG_RELU : 0);
     return (A, ao, sa, B, bo, sb, O, oo, os, R, C, bias) =>
       w((A.byteOffset >> 2) + ao, sa, (B.byteOffset >> 2) + bo, sb, (O.byteOffset >> 2) + oo, os, R, C, K, flags, bias.byteOffset >> 2, 1);

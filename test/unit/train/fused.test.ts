@@ -4,7 +4,7 @@ import { stream } from "../../../lib/src/linalg/random";
 import { makeFNNPair } from "../../../lib/src/models/targets";
 import { initBackend } from "../../../lib/src/tf/backend";
 import { fillGaussianRows } from "../../../lib/src/tf/data";
-import { GaussianStream, fnnKernel, fnnThreads, parseFNNKernel, setFNNKernel, setFNNThreads, type FNNKernel } from "../../../lib/src/tf/fnn-fused";
+import { GaussianStream, fnnKernel, fnnThreads, idleFNNWorkers, parseFNNKernel, setFNNKernel, setFNNThreads, type FNNKernel } from "../../../lib/src/tf/fnn-fused";
 import { pretrainFNN, trainFNNFinalLayers, trainFNNLoRA, trainFNNLoRABatch } from "../../../lib/src/tf/fnn-train";
 import { ConfigError } from "../../../lib/src/errors";
 
@@ -142,6 +142,12 @@ test("fused kernel on worker threads: same numbers as one thread; thread count r
   };
   const one = run(1);
   const two = run(2);
+  // The worker thread went back to the idle pool, and the next run takes it instead of starting another.
+  const idle = idleFNNWorkers();
+  assert.ok(idle >= 1, "a worker waits in the pool after a threaded run");
+  const again = run(2);
+  assert.equal(idleFNNWorkers(), idle);
+  members.forEach((_, k) => assert.deepEqual(again[k].trainLoss, two[k].trainLoss, `model ${k}: a reused worker gives the same numbers`));
   members.forEach((_, k) => {
     assert.deepEqual(two[k].trainLoss, one[k].trainLoss, `model ${k}`);
     assert.deepEqual(two[k].valLoss, one[k].valLoss, `model ${k}`);
