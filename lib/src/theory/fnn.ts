@@ -64,7 +64,9 @@ export function fnnBlockErrors(frozen: FNN, target: FNN, rank: number | readonly
 }
 
 /**
- * Below-threshold bound, DERIVED here from ReLU being 1-Lipschitz (not the paper's constant):
+ * Below-threshold bound, DERIVED here from ReLU being 1-Lipschitz (not the paper's Theorem 5, whose form —
+ * `E‖f − f̄‖ ≤ β Σ_i max_k(‖W̄_k‖_F + E_k)^{L̄−i} E_i`, as recalled and not confirmed against the paper's text — notebook 06
+ * evaluates beside this one):
  * `‖f(x) − f̄(x)‖₂ ≤ Σ_i [Π_{k>i} (‖W̄_k‖₂ + E_k)] · E_i · ‖z̄_{i−1}(x)‖₂`, one value per column of X.
  * Valid for the Lemma 1 construction whenever every linearised ReLU is active on the inputs
  * (always for linear models; for ReLU models with the rigorous `bound` bias variant on ‖x‖ ≤ ρ).

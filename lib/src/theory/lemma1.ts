@@ -24,7 +24,10 @@ export function totalRank(rank: number | readonly number[], depth: number): numb
   return typeof rank === "number" ? rank * depth : rank.reduce((a, b) => a + b, 0);
 }
 
-/** Lemma 1: optimal spectral error `σ_{RL+1}(E)` (per-layer ranks: `σ_{ΣR_l+1}(E)`; 0 past the width). */
+/**
+ * Lemma 1: optimal spectral error `σ_{RL+1}(E)` (per-layer ranks: `σ_{ΣR_l+1}(E)`; 0 past the width). A lower bound for
+ * any adapters; attained by the construction when Lemma 1's invertibility assumption holds (generic weights).
+ */
 export function lemma1OptimalError(E: Matrix, rank: number | readonly number[], depth: number): number {
   return sigma(E, totalRank(rank, depth) + 1);
 }

@@ -49,8 +49,9 @@ test("float32 tfjs Transformer forward agrees with the float64 engine (with adap
   tf.dispose([Xt, Yt]);
   const scale = Math.max(1, ...y64.map(maxAbs));
   const err = Math.max(...y64.map((M, i) => maxAbs(M.clone().sub(y32[i]))));
-  // Attention matrices are N(0,1): scores reach ~10², and softmax amplifies float32 rounding.
-  assert.ok(err <= 1e-4 * scale, `max error ${err} vs scale ${scale}`);
+  // Attention matrices are N(0,1): scores reach ~10², and softmax amplifies float32 rounding. Measured 2.1e-6 × scale;
+  // 2e-5 allows ×10 for other backends.
+  assert.ok(err <= 2e-5 * scale, `max error ${err} vs scale ${scale}`);
 });
 
 test("taskCrossEntropy (float64, columns = examples) equals the training engine's classification losses; at Ŷ = Y it is the labels' entropy", async () => {

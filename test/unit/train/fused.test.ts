@@ -27,7 +27,8 @@ function relDiff(a: readonly number[], b: readonly number[]): number {
   return Math.max(0, ...a.map((x, i) => Math.abs(x - b[i]) / Math.max(Math.abs(x), 1e-3)));
 }
 
-const TOL = 1e-5;
+// Measured (wasm): loss curves 3.5e-7 relative, test losses 1.1e-7; ×10 for other backends and thread counts.
+const TOL = 3e-6;
 
 test("fused Gaussian draws equal stream().normal() in fillGaussianRows order (spare carried across calls)", () => {
   const fast = new GaussianStream(11, "train");

@@ -57,8 +57,9 @@ test("batched training equals training each model alone (ranks padded, seeds and
   const batched = trainFNNLoRABatch(members, { steps: 25, ...quick });
   members.forEach((m, k) => {
     const alone = trainFNNLoRA(m.frozen, m.target, { rank: m.rank, steps: 25, lr: m.lr, weightDecay: m.weightDecay, seed: m.seed, ...quick });
-    alone.trainLoss.forEach((l, i) => assert.ok(Math.abs(l - batched[k].trainLoss[i]) <= 1e-4 * Math.max(l, 1e-3), `model ${k} step ${i}`));
-    assert.ok(Math.abs(alone.testLoss - batched[k].testLoss) <= 1e-4 * alone.testLoss);
+    // Measured (wasm): train curves bitwise equal, test losses 1e-7 relative (float32 summation order); 1e-6 allows other backends.
+    alone.trainLoss.forEach((l, i) => assert.ok(Math.abs(l - batched[k].trainLoss[i]) <= 1e-6 * Math.max(l, 1e-3), `model ${k} step ${i}`));
+    assert.ok(Math.abs(alone.testLoss - batched[k].testLoss) <= 1e-6 * alone.testLoss, `test ${alone.testLoss} vs ${batched[k].testLoss}`);
     assert.equal(alone.bestStep, batched[k].bestStep);
   });
 });
@@ -68,8 +69,10 @@ test("LoRA by gradient decreases the loss and reaches a small error on an easy c
   // Linear model, full rank adapters: the target is reachable exactly.
   const { frozen, target } = makeFNNPair({ ...small, activation: "linear", bias: false, width: 4 });
   const r = trainFNNLoRA(frozen, target, { rank: 4, steps: 400, lr: 3e-2, seed: 0, ...quick });
-  assert.ok(r.trainLoss[r.trainLoss.length - 1] < r.trainLoss[0] / 10);
-  assert.ok(r.testLoss < 1e-3, `test loss ${r.testLoss}`);
+  // Measured: last/first train loss 1.6e-14 and test loss 4e-15 (float32 rounding of exact adapters, ~1e-14); an
+  // unconverged or broken trainer ends above 1e-4, so 1e-8 keeps a wide margin for other backends.
+  assert.ok(r.trainLoss[r.trainLoss.length - 1] < r.trainLoss[0] * 1e-6, `train loss ${r.trainLoss[0]} → ${r.trainLoss[r.trainLoss.length - 1]}`);
+  assert.ok(r.testLoss < 1e-8, `test loss ${r.testLoss}`);
   assert.ok(r.bestStep >= 1 && r.bestStep <= 400);
   assert.equal(r.adaptation?.adapters[0].A.columns, 4);
 });

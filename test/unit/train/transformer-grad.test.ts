@@ -65,13 +65,14 @@ for (const c of cases) {
       await initBackend();
       const { autodiff, fused } = bothEngines(c, useWasm);
       assert.equal(fused.length, autodiff.length);
-      assert.ok(Math.abs(fused[0] - autodiff[0]) <= 1e-5 * Math.abs(autodiff[0]), `train loss ${fused[0]} vs ${autodiff[0]}`);
-      assert.ok(Math.abs(fused[1] - autodiff[1]) <= 1e-5 * Math.abs(autodiff[1]), `val loss ${fused[1]} vs ${autodiff[1]}`);
+      // Measured (wasm and JS kernels): losses 1.8e-7 relative, gradients 2.5e-6 × the largest gradient; limits ×10.
+      assert.ok(Math.abs(fused[0] - autodiff[0]) <= 2e-6 * Math.abs(autodiff[0]), `train loss ${fused[0]} vs ${autodiff[0]}`);
+      assert.ok(Math.abs(fused[1] - autodiff[1]) <= 2e-6 * Math.abs(autodiff[1]), `val loss ${fused[1]} vs ${autodiff[1]}`);
       let scale = 0;
       for (let i = 2; i < autodiff.length; i++) scale = Math.max(scale, Math.abs(autodiff[i]));
       assert.ok(scale > 0);
       for (let i = 2; i < autodiff.length; i++) {
-        assert.ok(Math.abs(fused[i] - autodiff[i]) <= 1e-4 * scale + 1e-4 * Math.abs(autodiff[i]), `θ[${i - 2}]: ${fused[i]} vs ${autodiff[i]}`);
+        assert.ok(Math.abs(fused[i] - autodiff[i]) <= 2e-5 * scale + 2e-5 * Math.abs(autodiff[i]), `θ[${i - 2}]: ${fused[i]} vs ${autodiff[i]}`);
       }
     });
   }
@@ -145,20 +146,21 @@ test("loss histories: fused engine equals the autodiff engine (LoRA, pretraining
   const o = { rank: 2, seqLength: 5, steps: 8, lr: 1e-2, seed: 1, nVal: 16, nTest: 16, batchSize: 16 };
   const a = trainTransformerLoRA(frozen, target, { ...o, engine: "autodiff" });
   const b = trainTransformerLoRA(frozen, target, { ...o, engine: "fused" });
+  // Measured: loss histories 9e-7 relative, test loss 1.8e-7, pretraining bitwise equal; limits ×10 (×1e6 eps for the last).
   const close = (x: number[], y: number[]): void => {
     assert.equal(x.length, y.length);
-    x.forEach((v, i) => assert.ok(Math.abs(v - y[i]) <= 1e-4 * Math.abs(v), `step ${i}: ${v} vs ${y[i]}`));
+    x.forEach((v, i) => assert.ok(Math.abs(v - y[i]) <= 1e-5 * Math.abs(v), `step ${i}: ${v} vs ${y[i]}`));
   };
   close(a.trainLoss, b.trainLoss);
   close(a.valLoss, b.valLoss);
   assert.deepEqual(a.valSteps, b.valSteps);
   assert.equal(a.bestStep, b.bestStep);
-  assert.ok(Math.abs(a.testLoss - b.testLoss) <= 1e-4 * a.testLoss);
+  assert.ok(Math.abs(a.testLoss - b.testLoss) <= 2e-6 * a.testLoss, `test ${a.testLoss} vs ${b.testLoss}`);
   const p2 = makeTransformerPair({ width: 6, depth: 2, heads: 2, seed: 2 });
   const pa = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "autodiff" });
   const pb = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "fused" });
   assert.equal(pa.steps, pb.steps);
-  assert.ok(Math.abs(pa.finalLoss - pb.finalLoss) <= 1e-4 * pa.finalLoss);
+  assert.ok(Math.abs(pa.finalLoss - pb.finalLoss) <= 1e-6 * pa.finalLoss, `pretraining ${pa.finalLoss} vs ${pb.finalLoss}`);
 });
 
 test("fused engine is the default on cpu/wasm and allocates no tensors per step", async () => {
