@@ -15,8 +15,8 @@ export const PANEL_SPACING = 16;
 export const MIN_PANEL_WIDTH = 230;
 /** Default width of a single (unfaceted) chart. */
 export const DEFAULT_CHART_WIDTH = 420;
-/** Approximate width of one character of an 11 px label (for legend columns and title wrapping). */
-export const CHAR_PX = 6.4;
+/** Width of one character of a 10 px label as vega estimates it in Node (0.8 em): legend columns, label limits. */
+export const CHAR_PX = 8;
 
 /** The widest a single plot may be: the column less the y axis. */
 export function maxPlotWidth(): number {
@@ -69,11 +69,12 @@ export function legendLabelLimit(): number {
 
 /**
  * A title broken into lines that fit `widthPx` (the chart's width, at most the column) (vega-lite draws an array of strings as lines).
- * Breaks at spaces; a single word longer than a line is kept whole (vega's `limit` then cuts it).
+ * Breaks at spaces; a single word longer than a line is kept whole.
  */
 export function wrapTitle(title: string, widthPx: number = CHART_COLUMN_WIDTH, fontPx = 13): string | string[] {
-  // 0.7 em a character: between a browser's average (~0.55) and vega's Node estimate (0.8).
-  const perLine = Math.max(20, Math.floor(Math.min(widthPx, CHART_COLUMN_WIDTH) / (fontPx * 0.7)));
+  // 0.8 em a character: vega's text-width estimate in Node (the SVG fallback), so a wrapped title
+  // never widens the SVG; browsers draw it narrower (~0.55 em a character).
+  const perLine = Math.max(20, Math.floor(Math.min(widthPx, CHART_COLUMN_WIDTH) / (fontPx * 0.8)));
   if (title.length <= perLine) return title;
   const lines: string[] = [];
   let line = "";

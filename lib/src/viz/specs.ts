@@ -6,7 +6,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import type { Row } from "./table";
-import { CHART_COLUMN_WIDTH, PANEL_SPACING, Y_AXIS_ROOM, facetLayout, legendColumns, legendLabelLimit, numericValues, plotWidth, wrapTitle } from "./layout";
+import { PANEL_SPACING, Y_AXIS_ROOM, facetLayout, legendColumns, legendLabelLimit, numericValues, plotWidth, wrapTitle } from "./layout";
 import { legendHighlight, rankSliderLayers, rankSliderParams, resolveSlider, type RankSlider } from "./interact";
 
 export type { RankSlider };
@@ -56,9 +56,9 @@ function config(labels: readonly string[], chartWidth: number): object {
   };
 }
 
-/** The title, in lines as wide as the chart (vega cuts a longer line to the view's width). */
+/** The title, in lines no wider than the chart. */
 function titleOf(title: string | undefined, chartWidth: number): object {
-  return title === undefined ? {} : { title: { text: wrapTitle(title, chartWidth), limit: Math.min(chartWidth, CHART_COLUMN_WIDTH) - 20 } };
+  return title === undefined ? {} : { title: { text: wrapTitle(title, chartWidth) } };
 }
 
 function distinctLabels(rows: readonly Row[], field: string | undefined): string[] {
