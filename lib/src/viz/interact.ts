@@ -121,7 +121,13 @@ export function rankSliderLayers(
           // The chosen rank on every series.
           transform: [{ filter: `datum[${field}] == ${SLIDER_AT}` }],
           mark: { type: "point", filled: true, size: 110, stroke: "black", strokeWidth: 1 },
-          encoding: { x: enc.x, y: enc.y, tooltip: enc.tooltip, ...(enc.color === undefined ? {} : { color: enc.color }) },
+          // Faded with its series when another legend entry is picked.
+          encoding: {
+            x: enc.x,
+            y: enc.y,
+            tooltip: enc.tooltip,
+            ...(enc.color === undefined ? {} : { color: enc.color, opacity: { condition: { param: LEGEND_PARAM, value: 1 }, value: 0.12 } }),
+          },
         };
   return [at, caption, marked];
 }

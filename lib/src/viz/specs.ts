@@ -7,7 +7,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { Row } from "./table";
 import { PANEL_SPACING, Y_AXIS_ROOM, facetLayout, legendColumns, legendLabelLimit, numericValues, plotWidth, wrapTitle } from "./layout";
-import { legendHighlight, rankSliderLayers, rankSliderParams, resolveSlider, type RankSlider } from "./interact";
+import { LEGEND_PARAM, legendHighlight, rankSliderLayers, rankSliderParams, resolveSlider, type RankSlider } from "./interact";
 
 export type { RankSlider };
 
@@ -89,7 +89,7 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
       x: xEnc,
       y: yEnc,
       tooltip,
-      ...(colorEnc === undefined ? {} : { color: colorEnc, opacity: { condition: { param: "pick", value: 1 }, value: 0.12 } }),
+      ...(colorEnc === undefined ? {} : { color: colorEnc, opacity: { condition: { param: LEGEND_PARAM, value: 1 }, value: 0.12 } }),
     },
   };
   const xs = numericValues(o.data, o.x);
@@ -210,7 +210,7 @@ export function barChart(o: BarChartOptions): TopLevelSpec {
         : {
             color: { field: o.color, type: "nominal" },
             xOffset: { field: o.color },
-            opacity: { condition: { param: "pick", value: 1 }, value: 0.2 },
+            opacity: { condition: { param: LEGEND_PARAM, value: 1 }, value: 0.2 },
           }),
     },
     config: config(distinctLabels(o.data, o.color), plotWidth(o.width ?? 320) + Y_AXIS_ROOM),

@@ -33,7 +33,7 @@ test("facetLayout wraps panels so that a row of them fits the column", () => {
 
 test("a three-panel chart with long legend labels and a too-wide request renders within the column", async () => {
   const spec = lineChart({ data: rows, x: "rank", y: "mse", color: "method", column: "panel", logY: true, width: 600, title: "x ".repeat(120), xTitle: "LoRA rank R", rules: [{ at: 15, label: "a threshold label near the right edge" }] });
-  assert.ok(specWidth(spec as Json) <= CHART_COLUMN_WIDTH, `spec width ${specWidth(spec as Json)}`);
+  assert.ok(specWidth(spec as unknown as Json) <= CHART_COLUMN_WIDTH, `spec width ${specWidth(spec as unknown as Json)}`);
   const w = svgWidth(await renderSvg(spec));
   assert.ok(w <= CHART_COLUMN_WIDTH, `rendered SVG is ${w} px wide`);
   const unfaceted = lineChart({ data: rows.filter((r) => r.panel.startsWith("panel 1")), x: "rank", y: "mse", color: "method", width: 2000 });

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // `npm start` end to end, in the real notebook UI: started with HOME pointed at an empty temporary
 // folder (nothing may be written there: Jupyter's data, runtime and config stay in <project>/.jupyter),
 // the committed notebooks are trusted in the project's signature database, and notebook 00 opened in

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The course site in a real browser (Debian's Chromium through playwright-core): built from the
 // executed notebooks (committed ones, or the folder in LORA_SITE_NOTEBOOKS), served on 127.0.0.1.
 // Every page loads with no console error and no request leaving localhost; every vega-lite output of
@@ -84,7 +85,7 @@ async function rawTex(page: Page): Promise<string[]> {
       const t = n.textContent ?? "";
       if (/\$[^$\s]|\\(frac|sum|lceil|rceil|sigma|mathrm|mathbb|operatorname|left|right|cdot|bar|top)\b/.test(t)) found.push(t.trim().slice(0, 80));
     }
-    return found.concat([...document.querySelectorAll(".katex-error")].map((e) => `katex-error: ${e.textContent}`));
+    return found.concat(Array.from(document.querySelectorAll(".katex-error")).map((e) => `katex-error: ${e.textContent}`));
   });
 }
 
@@ -102,7 +103,7 @@ test("every page loads without console errors or outside requests, charts render
     const { page, errors } = await open(file);
     const expected = pages.find((p) => p.file === file)?.charts ?? 0;
     const views = await page.evaluate(() =>
-      [...document.querySelectorAll(".vega-chart")].map((el) => ({ rendered: (el as HTMLElement).dataset.rendered, marks: el.querySelectorAll("svg.marks").length, width: el.querySelector("svg.marks")?.getBoundingClientRect().width ?? 0 })),
+      Array.from(document.querySelectorAll(".vega-chart")).map((el) => ({ rendered: (el as HTMLElement).dataset.rendered, marks: el.querySelectorAll("svg.marks").length, width: el.querySelector("svg.marks")?.getBoundingClientRect().width ?? 0 })),
     );
     assert.equal(views.length, expected, `${file}: one chart container per vega-lite output`);
     views.forEach((v, i) => {
