@@ -25,8 +25,9 @@ export function projectJupyterEnv() {
     IPYTHONDIR: join(jupyterDataDir, "ipython"),
   };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  // Jupyter looks for config in these paths too; keep the user's global config out of the course.
-  return jupyterEnv({ ...dirs, JUPYTER_NO_CONFIG: "1", JUPYTER_PLATFORM_DIRS: "0" });
+  // The user's config folder (~/.jupyter) is replaced by the project's; system-wide config (/etc/jupyter,
+  // <sys.prefix>/etc/jupyter, where installed extensions enable themselves) is still read.
+  return jupyterEnv(dirs);
 }
 
 /** The committed notebooks, as paths. */
