@@ -24,10 +24,18 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** The text of a spec's title (a string, lines, or a title object), or undefined. */
+export function titleText(title: unknown): string | undefined {
+  if (typeof title === "string") return title;
+  if (Array.isArray(title)) return title.join(" ");
+  if (typeof title === "object" && title !== null && "text" in title) return titleText((title as { text: unknown }).text);
+  return undefined;
+}
+
 /** The display bundle of a chart: vega-lite JSON, SVG and a one-line text description. */
 export async function chartBundle(spec: TopLevelSpec): Promise<MimeBundle> {
   const svg = await renderSvg(spec);
-  const title = typeof spec.title === "string" ? spec.title : "chart";
+  const title = titleText(spec.title) ?? "chart";
   return {
     [VEGALITE_MIME]: spec as object,
     "image/svg+xml": svg,

@@ -5,3 +5,5 @@ export * from "./specs";
 export * from "./progress";
 export * from "./checks";
 export * from "./frame";
+export * from "./layout";
+export * from "./interact";
