@@ -91,6 +91,7 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
         height: 240,
       });
     case "classification":
+    case "classification-softmax":
       return lineChart({
         data: rs.map((r) => ({ method: METHOD[r.method], panel: r.variant === "task=binary" ? "binary (two halves)" : "multi-class (argmax of 16)", x: r.x, accuracy: r.accuracy })),
         x: "x",

@@ -19,6 +19,7 @@ export const PRESET_NAMES = [
   "curves",
   "generalisation",
   "classification",
+  "classification-softmax",
   "shift",
   "depth",
   "rank-allocation",
@@ -39,7 +40,8 @@ export const PRESET_DESCRIPTIONS: Readonly<Record<PresetName, string>> = {
   biases: "(5) fixed vs updatable biases (gradient LoRA), L̄=1, L=2",
   curves: "(6) training curves for ranks 1, 4, 8, 13, 16, L̄=1, L=2",
   generalisation: "(7) finite training set of 400·L̄ samples, full batch",
-  classification: "(8) classification accuracy vs rank: multi-class (argmax of 16) and binary (two halves)",
+  classification: "(8) classification accuracy vs rank: multi-class (argmax of 16) and binary (two halves); the reference objective (cross-entropy against the raw target outputs, best step by validation accuracy)",
+  "classification-softmax": "(8') the classification preset with the soft-label objective (cross-entropy against softmax(f̄), best step by validation loss)",
   shift: "(9) distribution shift: test inputs scaled by 5",
   depth: "(10) frozen-depth sweep, L̄=1, L ∈ {2..14}",
   "rank-allocation": "(11) per-layer rank allocation R_l = R + l·rank_step, L̄=1, L=4",
@@ -60,6 +62,8 @@ interface PointSpec {
   useBias?: 0 | 1;
   tuneBias?: 0 | 1;
   task?: Task;
+  /** Classification objective (default `raw`, the reference). */
+  ceTarget?: "raw" | "softmax";
   nTrain?: number;
   methods: readonly Method[];
   frozen: readonly FrozenKind[];
@@ -82,7 +86,7 @@ export const PRESET_ADJUSTMENTS: Readonly<Partial<Record<PresetName, Partial<Rec
 };
 
 function baseConfig(b: Budget): SweepConfig {
-  const { json: _json, wandb: _wandb, task: _task, ...rest } = DEFAULT_CONFIG;
+  const { json: _json, wandb: _wandb, task: _task, ce_target: _ce, ...rest } = DEFAULT_CONFIG;
   return {
     ...rest,
     width: D,
@@ -127,6 +131,7 @@ function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
                 use_bias: p.useBias ?? 1,
                 tune_bias: p.tuneBias ?? 1,
                 task: p.task ?? "regression",
+                ...((p.task ?? "regression") !== "regression" && p.ceTarget !== "softmax" ? { ce_target: "raw" as const } : {}),
                 n_train: p.nTrain ?? 0,
                 method,
                 rank: method === "flt" ? 1 : x,
@@ -193,10 +198,13 @@ function points(preset: PresetName, b: Budget): PointSpec[] {
         { ...fnn24, nTrain: 800, methods: ["ours", "sgd"], frozen: RANDOM, ranks },
       ];
     case "classification":
+    case "classification-softmax": {
+      const ceTarget = preset === "classification" ? "raw" : "softmax";
       return [
-        { ...fnn12, variant: "task=classification", task: "classification", methods: ["ours", "sgd"], frozen: RANDOM, ranks },
-        { ...fnn12, variant: "task=binary", task: "binary", methods: ["sgd"], frozen: RANDOM, ranks },
+        { ...fnn12, variant: "task=classification", task: "classification", ceTarget, methods: ["ours", "sgd"], frozen: RANDOM, ranks },
+        { ...fnn12, variant: "task=binary", task: "binary", ceTarget, methods: ["sgd"], frozen: RANDOM, ranks },
       ];
+    }
     case "shift":
       return [{ ...fnn12, methods: ["ours", "sgd"], frozen: BOTH, ranks }];
     case "depth": {

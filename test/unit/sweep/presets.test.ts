@@ -32,6 +32,7 @@ function expected(p: PresetName, b: BudgetName): number {
     case "generalisation":
       return 2 * S * (R + G * R);
     case "classification":
+    case "classification-softmax":
       return S * (R + G * R) + S * G * R;
     case "shift":
       return S * 2 * (R + G * R);

@@ -1,0 +1,113 @@
+// The reference classification protocol (ce_target raw): presets record it, aggregation and the
+// training loop select by validation accuracy; regression and soft-label run ids are unchanged;
+// provenance's git_dirty ignores data/.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { expandPreset, PRESET_NAMES } from "../../../lib/src/experiments/presets";
+import { bestByValidation } from "../../../lib/src/experiments/sweep/aggregate";
+import { BUDGETS } from "../../../lib/src/experiments/sweep/budgets";
+import { rawFile } from "../../../lib/src/experiments/sweep/paths";
+import { codeDiffers } from "../../../lib/src/experiments/sweep/provenance";
+import { loadResultsFile } from "../../../lib/src/experiments/sweep/store";
+import type { RunRecord, RunSpec } from "../../../lib/src/experiments/sweep/types";
+import { runLoop, type LoopStepper } from "../../../lib/src/tf/loop";
+import { ConfigError } from "../../../lib/src/errors";
+
+function rec(s: RunSpec, lr: number, val: number, acc: number, test: number): RunRecord {
+  return {
+    id: `${s.id}-${lr}`, preset: s.preset, point: s.point, variant: s.variant, method: s.method, frozen: s.frozen, x_name: s.xName, x: s.x,
+    seed: s.seed, lr, weight_decay: 0, config: { ...s.config, lr },
+    result: { test_loss: test, test_shift_loss: test, val_loss: val, val_accuracy: acc, best_step: 1, accuracy: acc, shift_accuracy: acc, history: null, pretrain_steps: 0 },
+    seconds: 0.1, finished: "2024-01-01T00:00:00Z",
+  };
+}
+
+test("presets: ce_target raw on the classification preset's runs only; soft-label and regression configs carry none", () => {
+  for (const p of PRESET_NAMES) {
+    for (const s of expandPreset(p, BUDGETS.course)) {
+      const want = p === "classification" ? "raw" : undefined;
+      assert.equal(s.config.ce_target, want, `${p} ${s.id}`);
+    }
+  }
+  const raw = expandPreset("classification", BUDGETS.paper);
+  const soft = expandPreset("classification-softmax", BUDGETS.paper);
+  assert.equal(raw.length, soft.length);
+  const softIds = new Set(soft.map((s) => s.id));
+  assert.ok(raw.every((s) => !softIds.has(s.id)), "the two objectives have distinct run ids");
+});
+
+test("the committed soft-label runs (made before ce_target existed) keep their ids", () => {
+  const file = rawFile("classification-softmax", "paper");
+  const { records } = loadResultsFile(file);
+  const ids = new Set(records.map((r) => r.id));
+  const specs = expandPreset("classification-softmax", BUDGETS.paper);
+  const missing = specs.filter((s) => !ids.has(s.id));
+  assert.equal(missing.length, 0, `${missing.length} of ${specs.length} specs without a committed record`);
+});
+
+test("aggregation: raw classification keeps the highest validation accuracy (ties: lower validation loss, then grid order); otherwise the lowest validation loss", () => {
+  const s = expandPreset("classification", BUDGETS.course).find((r) => r.method === "sgd")!;
+  const a = rec(s, 1, 2.0, 0.80, 1);
+  const b = rec(s, 2, 1.0, 0.75, 2);
+  const c = rec(s, 3, 1.5, 0.80, 3);
+  const d = rec(s, 4, 1.5, 0.80, 4);
+  assert.equal(bestByValidation([a, b, c, d]).id, c.id, "0.80 twice: the lower validation loss wins");
+  assert.equal(bestByValidation([b, d, c]).id, d.id, "equal accuracy and loss: the first");
+  const soft = expandPreset("classification-softmax", BUDGETS.course).find((r) => r.method === "sgd")!;
+  assert.equal(bestByValidation([rec(soft, 1, 2.0, 0.8, 1), rec(soft, 2, 1.0, 0.75, 2)]).lr, 2, "soft labels: lowest loss");
+});
+
+/** A stepper whose validation losses and accuracies follow fixed sequences (one model). */
+function scripted(val: number[], acc: number[]): LoopStepper {
+  let t = -1;
+  let last = NaN;
+  return {
+    K: 1,
+    owner: new Int32Array(1),
+    evaluate(_theta, withVal) {
+      t++;
+      last = acc[t];
+      return Float32Array.from([0, withVal ? val[t] : 0, 0]);
+    },
+    valAccuracy: () => [last],
+  };
+}
+
+test("loop: selection by accuracy keeps the first step reaching the maximum (run_exp.py's val_output > best_val); by loss the lowest loss", () => {
+  const val = [9, 3, 1, 2, 0.5];
+  const acc = [0, 0.5, 0.7, 0.7, 0.6];
+  const opts = { steps: 4, lr: new Float32Array(1), weightDecay: new Float32Array(1), valEvery: 1, bestEpoch: true };
+  const byAcc = runLoop(scripted(val, acc), new Float32Array(1), { ...opts, selectBy: "accuracy" });
+  assert.equal(byAcc.chosenStep[0], 2);
+  assert.equal(byAcc.chosenValAccuracy[0], 0.7);
+  assert.equal(byAcc.chosenValLoss[0], 1);
+  const byLoss = runLoop(scripted(val, acc), new Float32Array(1), { ...opts, selectBy: "loss" });
+  assert.equal(byLoss.chosenStep[0], 4);
+  const noAcc: LoopStepper = { K: 1, owner: new Int32Array(1), evaluate: () => new Float32Array(3) };
+  assert.throws(() => runLoop(noAcc, new Float32Array(1), { ...opts, selectBy: "accuracy" }), ConfigError);
+});
+
+test("provenance: git_dirty means tracked code differs from the commit; changes under data/ and untracked files do not count", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prov-"));
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@t", "-c", "user.name=t", ...args], { cwd: dir, stdio: "ignore" });
+  git("init", "-q");
+  fs.mkdirSync(path.join(dir, "data"));
+  fs.mkdirSync(path.join(dir, "lib"));
+  fs.writeFileSync(path.join(dir, "data", "r.jsonl"), "a\n");
+  fs.writeFileSync(path.join(dir, "lib", "x.ts"), "a\n");
+  git("add", ".");
+  git("commit", "-q", "-m", "init");
+  assert.equal(codeDiffers(dir), false);
+  fs.appendFileSync(path.join(dir, "data", "r.jsonl"), "b\n");
+  fs.writeFileSync(path.join(dir, "untracked.ts"), "b\n");
+  assert.equal(codeDiffers(dir), false, "results being written and untracked files");
+  assert.equal(codeDiffers(path.join(dir, "lib")), false, "from a subfolder too");
+  fs.appendFileSync(path.join(dir, "lib", "x.ts"), "b\n");
+  assert.equal(codeDiffers(dir), true, "a tracked code change");
+  assert.equal(codeDiffers(path.join(dir, "data")), true, "seen from inside data/ as well");
+  fs.rmSync(dir, { recursive: true, force: true });
+});
