@@ -15,6 +15,8 @@ import { codeDiffers } from "../../../lib/src/experiments/sweep/provenance";
 import { loadResultsFile } from "../../../lib/src/experiments/sweep/store";
 import type { RunRecord, RunSpec } from "../../../lib/src/experiments/sweep/types";
 import { runLoop, type LoopStepper } from "../../../lib/src/tf/loop";
+import { runSweep } from "../../../lib/src/experiments/sweep/runner";
+import { relDiff, sampleRecords, verifyPreset } from "../../../lib/src/experiments/sweep/verify";
 import { ConfigError } from "../../../lib/src/errors";
 
 function rec(s: RunSpec, lr: number, val: number, acc: number, test: number): RunRecord {
@@ -109,5 +111,31 @@ test("provenance: git_dirty means tracked code differs from the commit; changes 
   fs.appendFileSync(path.join(dir, "lib", "x.ts"), "b\n");
   assert.equal(codeDiffers(dir), true, "a tracked code change");
   assert.equal(codeDiffers(path.join(dir, "data")), true, "seen from inside data/ as well");
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("sweep verify: a file re-run with the code that wrote it is bitwise identical; a tampered record is caught", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-"));
+  const out = path.join(dir, "curves.quick.jsonl");
+  await runSweep({ preset: "curves", budget: "quick", out, workers: 1, reuse: false });
+  const ok = await verifyPreset("curves", "quick", 2, dir);
+  assert.equal(ok.runs.length, 2);
+  assert.equal(ok.bitwise, 2, JSON.stringify(ok.runs.map((r) => r.fields)));
+  assert.ok(ok.runs.every((r) => r.fields.some((f) => f.field === "test_loss")));
+  const lines = fs.readFileSync(out, "utf8").trim().split("\n");
+  const tampered = lines.map((l, i) => {
+    if (i === 0) return l;
+    const r = JSON.parse(l) as RunRecord;
+    r.result.test_loss *= 1 + 1e-7;
+    return JSON.stringify(r);
+  });
+  fs.writeFileSync(out, tampered.join("\n") + "\n");
+  const bad = await verifyPreset("curves", "quick", 2, dir);
+  assert.equal(bad.bitwise, 0);
+  assert.ok(bad.maxRelDiff > 0 && bad.maxRelDiff < 1e-6, `${bad.maxRelDiff}`);
+  assert.deepEqual(sampleRecords(bad.runs.map((r) => ({ id: r.id }) as RunRecord), 1).map((r) => r.id), [bad.runs.map((r) => r.id).sort()[0]]);
+  assert.equal(relDiff(null, null), 0);
+  assert.equal(relDiff(NaN, NaN), 0);
+  assert.equal(relDiff(1, null), 1);
   fs.rmSync(dir, { recursive: true, force: true });
 });
