@@ -136,6 +136,8 @@ test("sweep verify: a file re-run with the code that wrote it is bitwise identic
   assert.deepEqual(sampleRecords(bad.runs.map((r) => ({ id: r.id }) as RunRecord), 1).map((r) => r.id), [bad.runs.map((r) => r.id).sort()[0]]);
   assert.equal(relDiff(null, null), 0);
   assert.equal(relDiff(NaN, NaN), 0);
+  assert.equal(relDiff(null, NaN), 0, "JSON stores NaN as null");
+  assert.equal(relDiff(NaN, 0), 1);
   assert.equal(relDiff(1, null), 1);
   fs.rmSync(dir, { recursive: true, force: true });
 });

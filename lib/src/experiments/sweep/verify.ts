@@ -1,8 +1,8 @@
 /**
  * Reproducibility check of a committed results file: re-runs a deterministic sample of its
  * recorded runs with the current code (each run alone, through the sweep's executor) and compares
- * every recorded metric. "Bitwise" means every compared number is the identical float64 (NaN and
- * null equal themselves).
+ * every recorded metric. "Bitwise" means every compared number is the identical float64 (a missing
+ * value, null or NaN, equals only a missing value: results files store NaN as null).
  */
 import { ConfigError } from "../../errors";
 import { expandPreset, type PresetName } from "../presets";
@@ -48,12 +48,16 @@ const valueOf = (r: RunResult, f: Field): number | null => {
   return typeof v === "number" ? v : null;
 };
 
-/** Relative difference of two recorded values (0 when identical, NaN = NaN, null = null; 1 when one is missing). */
+/**
+ * Relative difference of two recorded values: 0 when identical; a missing value (null, or NaN,
+ * which JSON stores as null) equals only another missing value, else the difference is 1.
+ */
 export function relDiff(a: number | null, b: number | null): number {
-  if (a === null || b === null) return a === b ? 0 : 1;
-  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b) ? 0 : 1;
-  if (a === b) return 0;
-  return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
+  const x = a ?? NaN;
+  const y = b ?? NaN;
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && Number.isNaN(y) ? 0 : 1;
+  if (x === y) return 0;
+  return Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y));
 }
 
 export function compareResults(recorded: RunResult, rerun: RunResult): VerifiedRun["fields"] {
