@@ -7,6 +7,7 @@ import { ConfigError } from "../errors";
 import type { Task } from "../tf/task";
 import { DEFAULT_CONFIG } from "./config";
 import { BUDGETS, type Budget } from "./sweep/budgets";
+import { cellKey, topConfigurationsFromFile, type GridPoint } from "./sweep/reduced-grid";
 import { runId } from "./sweep/run-id";
 import type { BudgetName, FrozenKind, Method, RunSpec, SweepConfig } from "./sweep/types";
 
@@ -14,6 +15,7 @@ export const PRESET_NAMES = [
   "linear",
   "fnn",
   "tfn",
+  "tfn-grad",
   "flt",
   "biases",
   "curves",
@@ -36,6 +38,8 @@ export const PRESET_DESCRIPTIONS: Readonly<Record<PresetName, string>> = {
   linear: "(1) linear model, L̄=1, L=2: test MSE vs rank, random and pretrained frozen models",
   fnn: "(2) ReLU FNN, L̄=1/L=2 and L̄=2/L=4: test MSE vs rank",
   tfn: "(3) Transformer, L=1 and L=2, D=16, H=2: test MSE vs rank",
+  "tfn-grad":
+    "(3, gradient) Transformer gradient LoRA, random frozen model, L=1 and L=2, ranks 1, 4, 7, 8, 16; paper budget: the full lr × weight-decay grid on seed 0, its 3 best configurations (by validation loss) on seeds 1–4",
   flt: "(4) LoRA vs final-layers tuning, L̄=1, L=8: MSE vs tunable parameters",
   biases: "(5) fixed vs updatable biases (gradient LoRA), L̄=1, L=2",
   curves: "(6) training curves for ranks 1, 4, 8, 13, 16, L̄=1, L=2",
@@ -67,6 +71,8 @@ interface PointSpec {
   nTrain?: number;
   methods: readonly Method[];
   frozen: readonly FrozenKind[];
+  /** The (lr, weight decay) configurations of one seed and x (default: the budget's full grid). */
+  gridOf?: (seed: number, x: number) => ReadonlyArray<readonly [number, number]>;
   /** x values: ranks (ours/sgd) or last-layer counts (flt). */
   ranks: readonly number[];
   lastLayers?: readonly number[];
@@ -120,7 +126,7 @@ function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
         const xs = method === "flt" ? (p.lastLayers ?? []) : p.ranks;
         for (const x of xs) {
           for (const rankStep of p.rankSteps ?? [0]) {
-            const grid = method === "ours" ? [[0, 0]] : b.lrs.flatMap((lr) => b.weightDecays.map((wd) => [lr, wd]));
+            const grid = method === "ours" ? [[0, 0]] : p.gridOf ? p.gridOf(seed, x) : b.lrs.flatMap((lr) => b.weightDecays.map((wd) => [lr, wd]));
             for (const [lr, wd] of grid) {
               const config: SweepConfig = {
                 ...base,
@@ -170,6 +176,9 @@ function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
   return out;
 }
 
+/** Configurations of seed 0 kept for the other seeds in `tfn-grad` (see `sweep/reduced-grid.ts`). */
+export const TFN_TOP = 3;
+
 const BOTH: readonly FrozenKind[] = ["random", "pretrained"];
 const RANDOM: readonly FrozenKind[] = ["random"];
 
@@ -184,6 +193,26 @@ function points(preset: PresetName, b: Budget): PointSpec[] {
       return [fnn12, fnn24].map((p) => ({ ...p, methods: ["ours", "sgd"], frozen: BOTH, ranks }));
     case "tfn":
       return [1, 2].map((L) => ({ point: `L=${L}`, exp: "tfn", targetDepth: L, frozenDepth: L, methods: ["ours", "sgd"], frozen: BOTH, ranks, threshold: D / 2 }));
+    case "tfn-grad": {
+      const full = b.lrs.flatMap((lr) => b.weightDecays.map((wd) => [lr, wd] as const));
+      const reduce = full.length > TFN_TOP && b.seeds.length > 1;
+      const top = reduce ? topConfigurationsFromFile("tfn-grad", b.name, b.seeds[0], full.length, TFN_TOP) : new Map<string, GridPoint[]>();
+      return [1, 2].map((L) => {
+        const point = `L=${L}`;
+        return {
+          point,
+          variant: reduce ? `grid=${full.length} on seed ${b.seeds[0]}, its best ${TFN_TOP} on the other seeds` : "",
+          exp: "tfn",
+          targetDepth: L,
+          frozenDepth: L,
+          methods: ["sgd"],
+          frozen: RANDOM,
+          ranks: [1, 4, 7, 8, 16],
+          threshold: D / 2,
+          gridOf: (seed: number, x: number) => (!reduce || seed === b.seeds[0] ? full : (top.get(cellKey(point, x)) ?? [])),
+        };
+      });
+    }
     case "flt": {
       const ks = b.grid === "full" ? range(1, 8) : [1, 2, 4, 6, 8];
       return [{ point: "L̄=1, L=8", targetDepth: 1, frozenDepth: 8, methods: ["ours", "sgd", "flt"], frozen: BOTH, ranks: ks, lastLayers: ks, threshold: 2 }];

@@ -17,6 +17,7 @@ import type { RunRecord, RunSpec } from "../../../lib/src/experiments/sweep/type
 import { runLoop, type LoopStepper } from "../../../lib/src/tf/loop";
 import { runSweep } from "../../../lib/src/experiments/sweep/runner";
 import { relDiff, sampleRecords, verifyPreset } from "../../../lib/src/experiments/sweep/verify";
+import { cellKey, rankByValidation, topConfigurations } from "../../../lib/src/experiments/sweep/reduced-grid";
 import { ConfigError } from "../../../lib/src/errors";
 
 function rec(s: RunSpec, lr: number, val: number, acc: number, test: number): RunRecord {
@@ -140,4 +141,43 @@ test("sweep verify: a file re-run with the code that wrote it is bitwise identic
   assert.equal(relDiff(NaN, 0), 1);
   assert.equal(relDiff(1, null), 1);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("tfn-grad reduction: full grid on seed 0; each other seed gets seed 0's 3 best configurations of the same cell, once that cell is complete", () => {
+  const b = BUDGETS.paper;
+  const stage1 = expandPreset("tfn-grad", b);
+  assert.ok(stage1.every((s) => s.seed === 0 && s.config.exp === "tfn" && s.method === "sgd" && s.config.n_epochs === 5000));
+  assert.ok(stage1.every((s) => s.variant.startsWith("grid=12 on seed 0")), "labelled in the data");
+  // Rank seed 0's runs of one cell by a made-up validation loss; all other cells incomplete.
+  const cell = stage1.filter((s) => s.point === "L=1" && s.x === 7);
+  assert.equal(cell.length, 12);
+  const vals = [5, 3, NaN, 4, 9, 1, 8, 2, 7, 6, 10, 11];
+  const records = cell.map((s, i) => ({ ...rec(s, s.config.lr, vals[i], NaN, 0), id: s.id, lr: s.config.lr, weight_decay: s.config.weight_decay }));
+  const top = topConfigurations(records, 0, 12, 3).get(cellKey("L=1", 7))!;
+  const want = [5, 7, 1].map((i) => [cell[i].config.lr, cell[i].config.weight_decay]);
+  assert.deepEqual(top, want);
+  assert.equal(topConfigurations(records.slice(1), 0, 12, 3).size, 0, "an incomplete cell gives nothing");
+  assert.deepEqual(rankByValidation(records).map((r) => vals[records.indexOf(r)]).slice(-2), [11, NaN], "NaN losses rank last");
+});
+
+test("tfn-grad stage 2: with seed 0's cells complete in the results file, seeds 1–4 expand to 3 configurations per cell", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfngrad-"));
+  const prev = process.env.LORA_RESULTS_DIR;
+  process.env.LORA_RESULTS_DIR = dir;
+  try {
+    const stage1 = expandPreset("tfn-grad", BUDGETS.paper);
+    const prov = { kind: "provenance", preset: "tfn-grad", budget: "paper" };
+    const lines = [prov, ...stage1.map((s, i) => rec(s, s.config.lr, (i * 7) % 13, NaN, 0)).map((r, i) => ({ ...r, id: stage1[i].id, weight_decay: stage1[i].config.weight_decay }))];
+    fs.writeFileSync(path.join(dir, "tfn-grad.paper.jsonl"), lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const stage2 = expandPreset("tfn-grad", BUDGETS.paper);
+    assert.equal(stage2.length, 120 + 2 * 5 * 4 * 3);
+    for (const s of stage2.filter((r) => r.seed !== 0)) {
+      const best = topConfigurations(lines.slice(1) as RunRecord[], 0, 12, 3).get(cellKey(s.point, s.x))!;
+      assert.ok(best.some(([lr, wd]) => lr === s.config.lr && wd === s.config.weight_decay), `${s.point} R=${s.x} seed ${s.seed}`);
+    }
+  } finally {
+    if (prev === undefined) delete process.env.LORA_RESULTS_DIR;
+    else process.env.LORA_RESULTS_DIR = prev;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
