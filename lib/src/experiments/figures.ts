@@ -100,7 +100,7 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
         y: "accuracy",
         color: "method",
         column: "panel",
-        title: title("Classification accuracy vs rank, L̄=1, L=2"),
+        title: title(`Classification accuracy vs rank, L̄=1, L=2, ${preset === "classification" ? "reference objective (raw targets)" : "soft labels"}`),
         xTitle: "LoRA rank R",
         yTitle: "test accuracy (agreement with the target)",
         rules: thresholdRule(rs, "threshold"),
