@@ -37,7 +37,9 @@ const FLAG_HELP: Record<Exclude<keyof ExperimentConfig, "json">, string> = {
   last_layers: "k, the number of final layers tuned (flt)",
   seed: "seed of every random stream",
   rank_step: "per-layer ranks rank + l·rank_step, clipped to 1..D (negative steps decrease)",
-  task: "regression (MSE), classification (cross-entropy against the target's softmax; accuracy = argmax agreement) or binary (the two halves of the output summed into two logits)",
+  task: "regression (MSE), classification (cross-entropy; accuracy = argmax agreement) or binary (the two halves of the output summed into two logits)",
+  ce_target:
+    "classification objective: raw (default, the reference: cross-entropy −Σ y·log softmax(z) against the target's raw outputs y, as PyTorch computes it for float targets; best step by validation accuracy) or softmax (soft labels softmax(f̄); best step by validation loss)",
   n_head: "attention heads H (tfn)",
   seq_length: "tokens N per input (tfn)",
   n_train: "finite training set size, trained full-batch (0: a fresh batch every step)",
@@ -78,7 +80,9 @@ export async function main(argv: readonly string[], write: (line: string) => voi
     const warning = result.diagnostics?.roundingWarning;
     if (typeof warning === "string") process.stderr.write(`lora-exp: warning: ${warning}\n`);
     if (config.json) {
-      write(JSON.stringify({ ...result, config }));
+      // ce_target is recorded for the classification tasks only (it does not apply to regression).
+      const { ce_target, ...common } = config;
+      write(JSON.stringify({ ...result, config: config.task === "regression" ? common : { ...common, ce_target } }));
     } else {
       if (result.val_loss !== undefined) write(`Validation loss: ${fmt(result.val_loss)}`);
       write(`Test loss: ${fmt(result.test_loss)}`);

@@ -29,6 +29,12 @@ export interface ExperimentConfig {
   seed: number;
   rank_step: number;
   task: "regression" | "classification" | "binary";
+  /**
+   * Classification objective (ignored for regression): `raw`, the reference's cross-entropy
+   * against the target's raw outputs with the best step by validation accuracy, or `softmax`, soft
+   * labels `softmax(f̄)` with the best step by validation loss (see `tf/task.ts`).
+   */
+  ce_target: "raw" | "softmax";
   n_head: number;
   seq_length: number;
   /** Finite training set size (0: a fresh batch every step, as the reference's online protocol). */
@@ -44,6 +50,8 @@ export interface ExperimentResult {
   test_loss: number;
   test_shift_loss: number;
   val_loss?: number;
+  /** Validation accuracy at the best step (trained classification runs). */
+  val_accuracy?: number;
   best_step?: number;
   train_loss_history?: number[];
   accuracy?: number;
@@ -52,7 +60,7 @@ export interface ExperimentResult {
   diagnostics?: Record<string, unknown>;
 }
 
-/** Reference defaults (`run_exp.py`); n_train, best_epoch and json are ours. */
+/** Reference defaults (`run_exp.py`); n_train, best_epoch, ce_target and json are ours. */
 export const DEFAULT_CONFIG: Readonly<ExperimentConfig> = Object.freeze({
   exp: "fnn",
   width: 4,
@@ -78,6 +86,7 @@ export const DEFAULT_CONFIG: Readonly<ExperimentConfig> = Object.freeze({
   seed: 123,
   rank_step: 0,
   task: "regression",
+  ce_target: "raw",
   n_head: 2,
   seq_length: 10,
   n_train: 0,
@@ -112,6 +121,7 @@ const FLAGS: Record<Exclude<keyof ExperimentConfig, "json">, Kind> = {
   seed: "int",
   rank_step: "int",
   task: { choices: ["regression", "classification", "binary"] },
+  ce_target: { choices: ["raw", "softmax"] },
   n_head: "int",
   seq_length: "int",
   n_train: "int",

@@ -42,6 +42,8 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
       return rankChart(rows(rs, () => ({})), "test_loss", "test MSE (median over seeds)", preset === "fnn" ? "ReLU FNN" : "Finite training set (400·L̄ samples, full batch)");
     case "tfn":
       return rankChart(rows(rs, () => ({})), "test_loss", "test MSE (log)", "Transformer, D=16, H=2", "threshold ⌈D/2⌉");
+    case "tfn-grad":
+      return rankChart(rows(rs, () => ({})), "test_loss", "test MSE (log)", `Transformer gradient LoRA, D=16, H=2${rs[0]?.variant ? ` (${rs[0].variant})` : ""}`, "threshold ⌈D/2⌉");
     case "shift":
       return rankChart(rows(rs, () => ({})), "test_shift_loss", "test MSE on inputs ×5", "Distribution shift, L̄=1, L=2");
     case "flt":
@@ -91,13 +93,14 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
         height: 240,
       });
     case "classification":
+    case "classification-softmax":
       return lineChart({
         data: rs.map((r) => ({ method: METHOD[r.method], panel: r.variant === "task=binary" ? "binary (two halves)" : "multi-class (argmax of 16)", x: r.x, accuracy: r.accuracy })),
         x: "x",
         y: "accuracy",
         color: "method",
         column: "panel",
-        title: title("Classification accuracy vs rank, L̄=1, L=2"),
+        title: title(`Classification accuracy vs rank, L̄=1, L=2, ${preset === "classification" ? "reference objective (raw targets)" : "soft labels"}`),
         xTitle: "LoRA rank R",
         yTitle: "test accuracy (agreement with the target)",
         rules: thresholdRule(rs, "threshold"),

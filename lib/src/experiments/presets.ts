@@ -7,6 +7,7 @@ import { ConfigError } from "../errors";
 import type { Task } from "../tf/task";
 import { DEFAULT_CONFIG } from "./config";
 import { BUDGETS, type Budget } from "./sweep/budgets";
+import { cellKey, topConfigurationsFromFile, type GridPoint } from "./sweep/reduced-grid";
 import { runId } from "./sweep/run-id";
 import type { BudgetName, FrozenKind, Method, RunSpec, SweepConfig } from "./sweep/types";
 
@@ -14,11 +15,13 @@ export const PRESET_NAMES = [
   "linear",
   "fnn",
   "tfn",
+  "tfn-grad",
   "flt",
   "biases",
   "curves",
   "generalisation",
   "classification",
+  "classification-softmax",
   "shift",
   "depth",
   "rank-allocation",
@@ -35,11 +38,14 @@ export const PRESET_DESCRIPTIONS: Readonly<Record<PresetName, string>> = {
   linear: "(1) linear model, L̄=1, L=2: test MSE vs rank, random and pretrained frozen models",
   fnn: "(2) ReLU FNN, L̄=1/L=2 and L̄=2/L=4: test MSE vs rank",
   tfn: "(3) Transformer, L=1 and L=2, D=16, H=2: test MSE vs rank",
+  "tfn-grad":
+    "(3, gradient) Transformer gradient LoRA, random frozen model, L=1 and L=2, ranks 1, 4, 7, 8, 16; paper budget: the full lr × weight-decay grid on seed 0, its 3 best configurations (by validation loss) on seeds 1–4",
   flt: "(4) LoRA vs final-layers tuning, L̄=1, L=8: MSE vs tunable parameters",
   biases: "(5) fixed vs updatable biases (gradient LoRA), L̄=1, L=2",
   curves: "(6) training curves for ranks 1, 4, 8, 13, 16, L̄=1, L=2",
   generalisation: "(7) finite training set of 400·L̄ samples, full batch",
-  classification: "(8) classification accuracy vs rank: multi-class (argmax of 16) and binary (two halves)",
+  classification: "(8) classification accuracy vs rank: multi-class (argmax of 16) and binary (two halves); the reference objective (cross-entropy against the raw target outputs, best step by validation accuracy)",
+  "classification-softmax": "(8') the classification preset with the soft-label objective (cross-entropy against softmax(f̄), best step by validation loss)",
   shift: "(9) distribution shift: test inputs scaled by 5",
   depth: "(10) frozen-depth sweep, L̄=1, L ∈ {2..14}",
   "rank-allocation": "(11) per-layer rank allocation R_l = R + l·rank_step, L̄=1, L=4",
@@ -60,9 +66,13 @@ interface PointSpec {
   useBias?: 0 | 1;
   tuneBias?: 0 | 1;
   task?: Task;
+  /** Classification objective (default `raw`, the reference). */
+  ceTarget?: "raw" | "softmax";
   nTrain?: number;
   methods: readonly Method[];
   frozen: readonly FrozenKind[];
+  /** The (lr, weight decay) configurations of one seed and x (default: the budget's full grid). */
+  gridOf?: (seed: number, x: number) => ReadonlyArray<readonly [number, number]>;
   /** x values: ranks (ours/sgd) or last-layer counts (flt). */
   ranks: readonly number[];
   lastLayers?: readonly number[];
@@ -82,7 +92,7 @@ export const PRESET_ADJUSTMENTS: Readonly<Partial<Record<PresetName, Partial<Rec
 };
 
 function baseConfig(b: Budget): SweepConfig {
-  const { json: _json, wandb: _wandb, task: _task, ...rest } = DEFAULT_CONFIG;
+  const { json: _json, wandb: _wandb, task: _task, ce_target: _ce, ...rest } = DEFAULT_CONFIG;
   return {
     ...rest,
     width: D,
@@ -116,7 +126,7 @@ function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
         const xs = method === "flt" ? (p.lastLayers ?? []) : p.ranks;
         for (const x of xs) {
           for (const rankStep of p.rankSteps ?? [0]) {
-            const grid = method === "ours" ? [[0, 0]] : b.lrs.flatMap((lr) => b.weightDecays.map((wd) => [lr, wd]));
+            const grid = method === "ours" ? [[0, 0]] : p.gridOf ? p.gridOf(seed, x) : b.lrs.flatMap((lr) => b.weightDecays.map((wd) => [lr, wd]));
             for (const [lr, wd] of grid) {
               const config: SweepConfig = {
                 ...base,
@@ -127,6 +137,7 @@ function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
                 use_bias: p.useBias ?? 1,
                 tune_bias: p.tuneBias ?? 1,
                 task: p.task ?? "regression",
+                ...((p.task ?? "regression") !== "regression" && p.ceTarget !== "softmax" ? { ce_target: "raw" as const } : {}),
                 n_train: p.nTrain ?? 0,
                 method,
                 rank: method === "flt" ? 1 : x,
@@ -165,6 +176,9 @@ function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
   return out;
 }
 
+/** Configurations of seed 0 kept for the other seeds in `tfn-grad` (see `sweep/reduced-grid.ts`). */
+export const TFN_TOP = 3;
+
 const BOTH: readonly FrozenKind[] = ["random", "pretrained"];
 const RANDOM: readonly FrozenKind[] = ["random"];
 
@@ -179,6 +193,26 @@ function points(preset: PresetName, b: Budget): PointSpec[] {
       return [fnn12, fnn24].map((p) => ({ ...p, methods: ["ours", "sgd"], frozen: BOTH, ranks }));
     case "tfn":
       return [1, 2].map((L) => ({ point: `L=${L}`, exp: "tfn", targetDepth: L, frozenDepth: L, methods: ["ours", "sgd"], frozen: BOTH, ranks, threshold: D / 2 }));
+    case "tfn-grad": {
+      const full = b.lrs.flatMap((lr) => b.weightDecays.map((wd) => [lr, wd] as const));
+      const reduce = full.length > TFN_TOP && b.seeds.length > 1;
+      const top = reduce ? topConfigurationsFromFile("tfn-grad", b.name, b.seeds[0], full.length, TFN_TOP) : new Map<string, GridPoint[]>();
+      return [1, 2].map((L) => {
+        const point = `L=${L}`;
+        return {
+          point,
+          variant: reduce ? `grid=${full.length} on seed ${b.seeds[0]}, its best ${TFN_TOP} on the other seeds` : "",
+          exp: "tfn",
+          targetDepth: L,
+          frozenDepth: L,
+          methods: ["sgd"],
+          frozen: RANDOM,
+          ranks: [1, 4, 7, 8, 16],
+          threshold: D / 2,
+          gridOf: (seed: number, x: number) => (!reduce || seed === b.seeds[0] ? full : (top.get(cellKey(point, x)) ?? [])),
+        };
+      });
+    }
     case "flt": {
       const ks = b.grid === "full" ? range(1, 8) : [1, 2, 4, 6, 8];
       return [{ point: "L̄=1, L=8", targetDepth: 1, frozenDepth: 8, methods: ["ours", "sgd", "flt"], frozen: BOTH, ranks: ks, lastLayers: ks, threshold: 2 }];
@@ -193,10 +227,13 @@ function points(preset: PresetName, b: Budget): PointSpec[] {
         { ...fnn24, nTrain: 800, methods: ["ours", "sgd"], frozen: RANDOM, ranks },
       ];
     case "classification":
+    case "classification-softmax": {
+      const ceTarget = preset === "classification" ? "raw" : "softmax";
       return [
-        { ...fnn12, variant: "task=classification", task: "classification", methods: ["ours", "sgd"], frozen: RANDOM, ranks },
-        { ...fnn12, variant: "task=binary", task: "binary", methods: ["sgd"], frozen: RANDOM, ranks },
+        { ...fnn12, variant: "task=classification", task: "classification", ceTarget, methods: ["ours", "sgd"], frozen: RANDOM, ranks },
+        { ...fnn12, variant: "task=binary", task: "binary", ceTarget, methods: ["sgd"], frozen: RANDOM, ranks },
       ];
+    }
     case "shift":
       return [{ ...fnn12, methods: ["ours", "sgd"], frozen: BOTH, ranks }];
     case "depth": {

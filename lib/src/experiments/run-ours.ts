@@ -50,7 +50,7 @@ async function runOursFNN(c: ExperimentConfig): Promise<ExperimentResult> {
   const evalOn = (inputs: Matrix) => {
     const Y = forwardFNN(pair.target, inputs);
     const Yhat = forwardFNN(built.adapted, inputs);
-    const loss = c.task === "regression" ? mse(Y, Yhat) : taskCrossEntropy(Y, Yhat, c.task);
+    const loss = c.task === "regression" ? mse(Y, Yhat) : taskCrossEntropy(Y, Yhat, c.task, c.ce_target);
     return { loss, rel: relativeError(Yhat, Y), acc: c.task === "binary" ? binaryAgreement(Y, Yhat) : argmaxAgreement(Y, Yhat) };
   };
   const test = evalOn(X);

@@ -30,11 +30,12 @@ export async function pretrainFor<M extends FNN | Transformer>(c: ExperimentConf
 
 registerPretrainer(pretrainFor);
 
-function result(r: Pick<FNNTrained, "testLoss" | "testShiftLoss" | "valLossAtBest" | "bestStep" | "trainLoss" | "testAccuracy" | "testShiftAccuracy" | "steps" | "stepsPerSec">, extra: Record<string, unknown>): ExperimentResult {
+function result(r: Pick<FNNTrained, "testLoss" | "testShiftLoss" | "valLossAtBest" | "valAccuracyAtBest" | "bestStep" | "trainLoss" | "testAccuracy" | "testShiftAccuracy" | "steps" | "stepsPerSec">, extra: Record<string, unknown>): ExperimentResult {
   return {
     test_loss: r.testLoss,
     test_shift_loss: r.testShiftLoss,
     val_loss: r.valLossAtBest,
+    ...(r.valAccuracyAtBest !== null ? { val_accuracy: r.valAccuracyAtBest } : {}),
     best_step: r.bestStep,
     train_loss_history: r.trainLoss,
     ...(r.testAccuracy !== null ? { accuracy: r.testAccuracy, shift_accuracy: r.testShiftAccuracy ?? undefined } : {}),

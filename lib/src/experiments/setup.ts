@@ -25,6 +25,8 @@ export function fnnPairFor(c: FNNPairFlags): { target: FNN; frozen: FNN } {
 
 /** The flags that define a training run (validation size and cadence are optional extras of sweeps). */
 export type TrainFlags = Pick<ExperimentConfig, "n_epochs" | "lr" | "weight_decay" | "batch_size" | "seed" | "n_test" | "best_epoch" | "n_train" | "task"> & {
+  /** Classification objective (absent: `raw`, the reference). */
+  ce_target?: "raw" | "softmax";
   n_val?: number;
   val_every?: number;
 };
@@ -43,5 +45,6 @@ export function trainSettingsFor(c: TrainFlags): Omit<TrainSettings, "onProgress
     bestEpoch: c.best_epoch === 1,
     nTrain: c.n_train > 0 ? c.n_train : null,
     task: c.task,
+    ...(c.ce_target === undefined ? {} : { ceTarget: c.ce_target }),
   };
 }

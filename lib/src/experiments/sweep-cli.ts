@@ -4,8 +4,10 @@
  * `npm run sweep -- merge FILES... --out FILE`
  * `npm run sweep -- aggregate [--preset NAME|--all] [--budget B]`
  * `npm run sweep -- list [--budget B]`
+ * `npm run sweep -- verify --preset NAME [--budget B] [--sample N] [--json FILE]`: re-runs N recorded runs and compares
  * Exit codes: 0 done, 1 some runs failed or are missing, 2 bad arguments.
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import { ConfigError, LoraError } from "../errors";
 import { expandPreset, parsePreset, PRESET_DESCRIPTIONS, PRESET_NAMES, type PresetName } from "./presets";
@@ -14,6 +16,7 @@ import { writeAggregates } from "./sweep/finalize";
 import { mergeFiles } from "./sweep/merge";
 import { runSweep } from "./sweep/runner";
 import { parseShard } from "./sweep/shard";
+import { verifyPreset } from "./sweep/verify";
 import { reportLoraError, runCli } from "./cli-run";
 
 const USAGE = [
@@ -21,6 +24,7 @@ const USAGE = [
   "       sweep merge FILES... --out FILE",
   "       sweep aggregate [--preset NAME | --all] [--budget B]",
   "       sweep list [--budget B]",
+  "       sweep verify --preset NAME [--budget B] [--sample N] [--json FILE]   (re-run N recorded runs; exit 1 unless all bitwise identical)",
   `presets: ${PRESET_NAMES.join(", ")}`,
 ];
 
@@ -49,6 +53,13 @@ function parseFlags(argv: readonly string[]): Flags {
     }
   }
   return f;
+}
+
+/** Writes JSON through a temporary file and a rename. */
+function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(value, null, 1) + "\n");
+  fs.renameSync(tmp, file);
 }
 
 function intFlag(f: Flags, name: string, dflt: number): number {
@@ -96,7 +107,15 @@ export async function main(argv: readonly string[], write: (l: string) => void =
       }
       return 0;
     }
-    if (cmd !== undefined) throw new ConfigError(`unknown command ${cmd}: use merge, aggregate, list, or --preset NAME`);
+    if (cmd === "verify") {
+      const r = await verifyPreset(parsePreset(f.values.get("preset") ?? ""), budget, intFlag(f, "sample", 5), undefined, write);
+      const json = f.values.get("json");
+      if (json !== undefined) writeJsonAtomic(json, r);
+      const p = r.provenance;
+      write(`${r.file} (commit ${p?.git_commit.slice(0, 8) ?? "?"}, git_dirty ${String(p?.git_dirty)}): ${r.bitwise}/${r.runs.length} sampled runs of ${r.recorded} bitwise identical; largest relative difference ${r.maxRelDiff.toExponential(2)}`);
+      return r.bitwise === r.runs.length ? 0 : 1;
+    }
+    if (cmd !== undefined) throw new ConfigError(`unknown command ${cmd}: use merge, aggregate, list, verify, or --preset NAME`);
     const presetName = f.values.get("preset");
     if (presetName === undefined) throw new ConfigError("--preset NAME is required (see --help)");
     const preset = parsePreset(presetName);

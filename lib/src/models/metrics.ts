@@ -95,17 +95,20 @@ function logSoftmax(z: readonly number[]): number[] {
 
 /**
  * The training engine's classification loss in float64: mean over examples (columns) of the
- * cross-entropy `−Σ_c softmax(ȳ)_c · log softmax(ŷ)_c` of the prediction's logits against the
- * target's soft labels (`binary`: logits are the two half-sums). At Ŷ = Y it equals the mean
- * entropy of the labels, not 0.
+ * cross-entropy `−Σ_c y_c · log softmax(ŷ)_c` of the prediction's logits (`binary`: the two
+ * half-sums) against targets `y` from the target's logits `ȳ`: `y = ȳ` itself (`raw`, the
+ * reference's `nn.CrossEntropyLoss()(ŷ, ȳ)`: unnormalised, possibly negative targets, as PyTorch
+ * computes it) or the soft labels `y = softmax(ȳ)` (`softmax`; at Ŷ = Y it equals the mean entropy
+ * of the labels, its minimum, not 0).
  */
-export function taskCrossEntropy(Y: Matrix, Yhat: Matrix, task: "classification" | "binary"): number {
+export function taskCrossEntropy(Y: Matrix, Yhat: Matrix, task: "classification" | "binary", ceTarget: "raw" | "softmax"): number {
   if (Y.rows !== Yhat.rows || Y.columns !== Yhat.columns) {
     throw new ShapeError(`cross-entropy of ${Y.rows}×${Y.columns} and ${Yhat.rows}×${Yhat.columns}: shapes differ`);
   }
   let total = 0;
   for (let j = 0; j < Y.columns; j++) {
-    const labels = logSoftmax(columnLogits(Y, j, task === "binary")).map(Math.exp);
+    const logits = columnLogits(Y, j, task === "binary");
+    const labels = ceTarget === "raw" ? logits : logSoftmax(logits).map(Math.exp);
     const logp = logSoftmax(columnLogits(Yhat, j, task === "binary"));
     total -= labels.reduce((s, p, c) => s + p * logp[c], 0);
   }

@@ -16,7 +16,7 @@ import { Matrix } from "ml-matrix";
 import { ConfigError, RankError, ShapeError } from "../errors";
 import type { Activation, FNN, FNNAdaptation } from "../models/types";
 import { tf } from "./backend";
-import { halvesMatrix, taskRows, type Task } from "./task";
+import { halvesMatrix, taskLogits, taskRows, type CeTarget, type Task } from "./task";
 
 export type LayerWeightMode = "frozen" | "lora" | "full";
 
@@ -132,6 +132,8 @@ export class FNNEngine {
     readonly members: readonly FNNMember[],
     readonly plan: readonly FNNLayerPlan[],
     readonly task: Task,
+    /** The classification objective (see `task.ts`); ignored for regression. */
+    readonly ceTarget: CeTarget = "raw",
   ) {
     if (members.length === 0) throw new ConfigError("no models to train: give at least one");
     const first = members[0];
@@ -262,7 +264,8 @@ export class FNNEngine {
   /**
    * One training evaluation: the rows `[0, nTrain)` of `X` are a training batch, the rows after it
    * (if any) the validation set. Returns `[trainLoss_k, valLoss_k]` for each model, then
-   * `∂ trainLoss/∂θ` (one readback). `Y` are the targets (computed from the target when null).
+   * `∂ trainLoss/∂θ`, then (classification) the K validation accuracies (argmax agreement over the
+   * validation rows; 0 without them).    * `∂ trainLoss/∂θ` (one readback). `Y` are the targets (computed from the target when null).
    */
   lossAndGrad(thetaData: Float32Array, X: tf.Tensor3D, Y: tf.Tensor3D | null, nTrain: number, rowWeights: tf.Tensor2D, gradMask: tf.Tensor3D): Float32Array {
     const { K, D, L } = this;
@@ -276,7 +279,9 @@ export class FNNEngine {
         zs.push(z);
       }
       const target = Y ?? this.targetForward(X);
-      const { rowLoss, rowGrad } = taskRows(tf.reshape(z, [K * n, D]) as tf.Tensor2D, tf.reshape(target, [K * n, D]) as tf.Tensor2D, this.task, this.halves);
+      const zRows = tf.reshape(z, [K * n, D]) as tf.Tensor2D;
+      const yRows = tf.reshape(target, [K * n, D]) as tf.Tensor2D;
+      const { rowLoss, rowGrad } = taskRows(zRows, yRows, this.task, this.halves, this.ceTarget);
       const losses = tf.matMul(tf.reshape(rowLoss, [K, n]) as tf.Tensor2D, rowWeights); // [K, 2]
       let g = tf.mul(tf.reshape(rowGrad, [K, n, D]), gradMask) as tf.Tensor3D;
       void nTrain;
@@ -299,6 +304,11 @@ export class FNNEngine {
       }
       const parts: tf.Tensor[] = [tf.reshape(losses, [K * 2])];
       for (const s of this.segments) parts.push(tf.reshape(grads.get(`${s.layer}${s.kind}`)!, [s.size]));
+      if (this.task !== "regression") {
+        const hit = tf.cast(tf.equal(tf.argMax(taskLogits(zRows, this.task, this.halves), 1), tf.argMax(taskLogits(yRows, this.task, this.halves), 1)), "float32");
+        const acc = tf.matMul(tf.reshape(hit, [K, n]) as tf.Tensor2D, rowWeights); // [K, 2]
+        parts.push(tf.reshape(tf.slice(acc, [0, 1], [K, 1]), [K]));
+      }
       return tf.concat(parts).dataSync() as Float32Array;
     });
   }

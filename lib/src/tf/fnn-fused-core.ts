@@ -9,7 +9,7 @@
  */
 import { ConfigError } from "../errors";
 import { hashSeed } from "../linalg/random";
-import type { Task } from "./task";
+import type { CeTarget, Task } from "./task";
 import { KernelArena } from "./wasm-arena";
 
 // ---------------------------------------------------------------------------------------------
@@ -132,9 +132,12 @@ export function vector32(b: readonly number[]): Float32Array {
   return Float32Array.from(b);
 }
 
-/** Labels of the task from target outputs: Y (regression), softmax(Y) (classification), softmax of the two half-sums (binary). */
-function labelsInto(Y: Float32Array, n: number, D: number, task: Task, out: Float32Array): void {
-  if (task === "regression") {
+/**
+ * Labels of the task from target outputs: Y (regression); for classification the logits Y
+ * (`ce_target raw`) or softmax(Y) (`softmax`); for binary the two half-sums, raw or softmaxed.
+ */
+function labelsInto(Y: Float32Array, n: number, D: number, task: Task, ceTarget: CeTarget, out: Float32Array): void {
+  if (task === "regression" || (task === "classification" && ceTarget === "raw")) {
     out.set(Y.subarray(0, n * D));
     return;
   }
@@ -155,6 +158,11 @@ function labelsInto(Y: Float32Array, n: number, D: number, task: Task, out: Floa
     let l1 = 0;
     for (let j = 0; j < half; j++) l0 += Y[i * D + j];
     for (let j = half; j < D; j++) l1 += Y[i * D + j];
+    if (ceTarget === "raw") {
+      out[i * 2] = l0;
+      out[i * 2 + 1] = l1;
+      continue;
+    }
     const m = Math.max(l0, l1);
     const e0 = Math.exp(l0 - m);
     const e1 = Math.exp(l1 - m);
@@ -167,7 +175,8 @@ function labelsInto(Y: Float32Array, n: number, D: number, task: Task, out: Floa
  * Sum over n rows of the per-example loss of outputs `P` against `labels`; when `G` is given,
  * also `G = scale · ∂loss_row/∂P` (masked by `P > 0` when `relu`: the top layer's ReLU).
  */
-function taskLossGrad(P: Float32Array, labels: Float32Array, n: number, D: number, task: Task, G: Float32Array | null, scale: number, relu: boolean): number {
+function taskLossGrad(P: Float32Array, labels: Float32Array, n: number, D: number, task: Task, ceTarget: CeTarget, G: Float32Array | null, scale: number, relu: boolean): number {
+  const raw = ceTarget === "raw";
   let total = 0;
   if (task === "regression") {
     const c = (2 / D) * scale;
@@ -191,11 +200,17 @@ function taskLossGrad(P: Float32Array, labels: Float32Array, n: number, D: numbe
       let s = 0;
       for (let j = 0; j < D; j++) s += Math.exp(P[r + j] - m);
       const lse = m + Math.log(s);
+      // ∂/∂z of −Σ y·log softmax(z) = softmax(z)·Σy − y (Σy = 1 for soft labels).
+      let sy = 1;
+      if (raw) {
+        sy = 0;
+        for (let j = 0; j < D; j++) sy += labels[r + j];
+      }
       let loss = 0;
       for (let j = 0; j < D; j++) {
         const logp = P[r + j] - lse;
         loss -= labels[r + j] * logp;
-        if (G !== null) G[r + j] = relu && !(P[r + j] > 0) ? 0 : (Math.exp(logp) - labels[r + j]) * scale;
+        if (G !== null) G[r + j] = relu && !(P[r + j] > 0) ? 0 : (raw ? Math.exp(logp) * sy - labels[r + j] : Math.exp(logp) - labels[r + j]) * scale;
       }
       total += loss;
     }
@@ -216,12 +231,37 @@ function taskLossGrad(P: Float32Array, labels: Float32Array, n: number, D: numbe
     const y1 = labels[i * 2 + 1];
     total -= y0 * lp0 + y1 * lp1;
     if (G !== null) {
-      const g0 = (Math.exp(lp0) - y0) * scale;
-      const g1 = (Math.exp(lp1) - y1) * scale;
+      const sy = y0 + y1;
+      const g0 = (raw ? Math.exp(lp0) * sy - y0 : Math.exp(lp0) - y0) * scale;
+      const g1 = (raw ? Math.exp(lp1) * sy - y1 : Math.exp(lp1) - y1) * scale;
       for (let j = 0; j < D; j++) G[r + j] = relu && !(P[r + j] > 0) ? 0 : j < half ? g0 : g1;
     }
   }
   return total;
+}
+
+/**
+ * Number of the n rows whose predicted class (argmax of the task's logits of `P`, first on ties)
+ * is the labels' (their argmax is the target logits' argmax: softmax keeps the order).
+ */
+function correctRows(P: Float32Array, labels: Float32Array, n: number, D: number, task: Task): number {
+  const C = task === "binary" ? 2 : D;
+  const half = Math.ceil(D / 2);
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let yc = 0;
+    for (let c = 1; c < C; c++) if (labels[i * C + c] > labels[i * C + yc]) yc = c;
+    let pc = 0;
+    if (task === "binary") {
+      let l0 = 0;
+      let l1 = 0;
+      for (let j = 0; j < half; j++) l0 += P[i * D + j];
+      for (let j = half; j < D; j++) l1 += P[i * D + j];
+      pc = l1 > l0 ? 1 : 0;
+    } else for (let j = 1; j < D; j++) if (P[i * D + j] > P[i * D + pc]) pc = j;
+    if (pc === yc) correct++;
+  }
+  return correct;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +299,7 @@ export interface FusedSpec {
   D: number;
   L: number;
   task: Task;
+  ceTarget: CeTarget;
   relu: boolean;
   nTr: number;
   nVal: number;
@@ -331,8 +372,9 @@ interface AdapterScratch {
 
 /**
  * Evaluates the models `subset` of a spec: data streams `train` (or `trainPurpose`) and
- * `validation` per seed exactly as `FNNStepper`; losses `[train_k, val_k]` at `out[2k], out[2k+1]`
- * and gradients at `out[2K + θ offset]` (entries of other models are not touched).
+ * `validation` per seed exactly as `FNNStepper`; losses `[train_k, val_k]` at `out[2k], out[2k+1]`,
+ * gradients at `out[2K + θ offset]` and the number of correctly classified validation rows
+ * (classification; NaN for regression) at `out[2K + size + k]` (entries of other models are not touched).
  *
  * Every product runs through `KernelArena.gemm` (f32x4 multiply-adds): the dense layers
  * `σ(b + z·Wᵀ)`, the weight gradients `zᵀG` (A read transposed, no copy), the back-propagated
@@ -347,6 +389,7 @@ export class FusedFNNCore {
   private readonly nTr: number;
   private readonly nVal: number;
   private readonly task: Task;
+  private readonly ceTarget: CeTarget;
   private readonly relu: boolean;
   private readonly layers: LayerLayout[];
   private readonly arena: KernelArena;
@@ -390,13 +433,14 @@ export class FusedFNNCore {
     useWasm = true,
   ) {
     const { K, D, L, nTr, nVal } = spec;
-    if (out.length !== 2 * K + spec.size) throw new ConfigError(`fused FNN kernel: output of ${out.length} entries, expected ${2 * K + spec.size}`);
+    if (out.length !== 3 * K + spec.size) throw new ConfigError(`fused FNN kernel: output of ${out.length} entries, expected ${3 * K + spec.size}`);
     this.K = K;
     this.D = D;
     this.L = L;
     this.nTr = nTr;
     this.nVal = nVal;
     this.task = spec.task;
+    this.ceTarget = spec.ceTarget;
     this.relu = spec.relu;
     this.layers = spec.layers;
     this.fixedTrain = spec.fixedTrain;
@@ -529,7 +573,7 @@ export class FusedFNNCore {
   private computeLabels(which: "train" | "val"): void {
     const n = which === "train" ? this.nTr : this.nVal;
     this.labelSource.forEach((src, g) => {
-      labelsInto(this.forward(this.inputs[src.seed][which], n, src.layers, src.relu), n, this.D, this.task, this.labels[g][which]);
+      labelsInto(this.forward(this.inputs[src.seed][which], n, src.layers, src.relu), n, this.D, this.task, this.ceTarget, this.labels[g][which]);
     });
   }
 
@@ -592,7 +636,7 @@ export class FusedFNNCore {
     let Gp = this.Gprev;
     const labels = this.labels[this.labelGroup.get(k)!].train;
     const loss =
-      this.task === "regression" ? arena.squaredError(z, labels, G, nTr * D, 2 / D / nTr, relu) / D : taskLossGrad(z, labels, nTr, D, this.task, G, 1 / nTr, relu);
+      this.task === "regression" ? arena.squaredError(z, labels, G, nTr * D, 2 / D / nTr, relu) / D : taskLossGrad(z, labels, nTr, D, this.task, this.ceTarget, G, 1 / nTr, relu);
     const { dWT, db, dAT, dB } = this;
     for (let l = L - 1; l >= first; l--) {
       const ly = this.layers[l];
@@ -633,6 +677,7 @@ export class FusedFNNCore {
     return loss;
   }
 
+  /** Validation loss of model k (sum over rows); its count of correct rows goes to `out[2K + size + k]`. */
   private valModel(k: number): number {
     const { L, nVal, relu, first } = this;
     let z = this.prefixes[this.prefixGroup.get(k)!].val;
@@ -644,7 +689,8 @@ export class FusedFNNCore {
     const labels = this.labels[this.labelGroup.get(k)!].val;
     // The regression gradient goes to scratch (the other validation buffer), unused.
     if (this.task === "regression") return this.arena.squaredError(z, labels, z === this.valA ? this.valB : this.valA, nVal * this.D, 0, relu) / this.D;
-    return taskLossGrad(z, labels, nVal, this.D, this.task, null, 1, relu);
+    this.out[2 * this.K + this.spec.size + k] = correctRows(z, labels, nVal, this.D, this.task);
+    return taskLossGrad(z, labels, nVal, this.D, this.task, this.ceTarget, null, 1, relu);
   }
 
   /** One evaluation of the subset (see `LoopStepper.evaluate`); results in `out`. */
@@ -654,6 +700,7 @@ export class FusedFNNCore {
     for (const k of this.subset) {
       this.loadModel(theta, k);
       out[2 * k] = trainBatch ? this.trainModel(k) / this.nTr : 0;
+      out[2 * this.K + this.spec.size + k] = NaN;
       out[2 * k + 1] = withVal ? this.valModel(k) / this.nVal : 0;
     }
   }

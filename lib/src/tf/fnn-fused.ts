@@ -152,6 +152,7 @@ export function fusedSpec(engine: FNNEngine, seeds: readonly number[], s: Resolv
     D,
     L,
     task: engine.task,
+    ceTarget: s.ceTarget,
     relu: engine.activation === "relu",
     nTr: s.nTrain ?? s.batchSize,
     nVal: s.nVal,
@@ -216,6 +217,7 @@ export class FusedFNNStepper implements LoopStepper {
   /** Threads in use (1: this thread only). */
   readonly threads: number;
   private readonly out: Float32Array;
+  private readonly nVal: number;
   private readonly core: FusedFNNCore;
   private readonly workers: Worker[] = [];
   private readonly ctrl: Int32Array | null = null;
@@ -226,9 +228,11 @@ export class FusedFNNStepper implements LoopStepper {
     this.K = engine.K;
     this.owner = engine.owner;
     const spec = fusedSpec(engine, seeds, s, trainPurpose);
+    this.nVal = spec.nVal;
     const rows = 2 * spec.nTr + (s.valEvery > 0 ? spec.nVal : 0);
     let threads = fnnThreads(this.K, s.steps * this.K * rows * spec.D * spec.D * spec.L);
-    const outLen = 2 * this.K + spec.size;
+    // Losses [train_k, val_k], gradients, validation accuracies (see `FusedFNNCore`).
+    const outLen = 3 * this.K + spec.size;
     if (threads > 1) {
       // Models dealt round-robin: thread t evaluates k ≡ t (mod threads); this thread is t = 0.
       const subsets = Array.from({ length: threads }, (_, t) => Array.from({ length: this.K }, (_, k) => k).filter((k) => k % threads === t));
@@ -269,6 +273,12 @@ export class FusedFNNStepper implements LoopStepper {
       this.out ??= new Float32Array(outLen);
       this.core ??= new FusedFNNCore(spec, this.out);
     }
+  }
+
+  /** Validation accuracies of the last validated evaluation (NaN for regression): correct rows / nVal. */
+  valAccuracy(): Float64Array {
+    const counts = this.out.subarray(this.out.length - this.K);
+    return Float64Array.from(counts, (c) => c / this.nVal);
   }
 
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {

@@ -12,7 +12,7 @@ import { fillGaussianRows } from "./data";
 import { FNNEngine, type FNNLayerPlan, type FNNMember } from "./fnn-engine";
 import { FusedFNNStepper, fnnKernel } from "./fnn-fused";
 import { runLoop, runPretrainLoop, type LoopResult } from "./loop";
-import { resolveSettings, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
+import { resolveSettings, selectionOf, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
 import { halvesMatrix, taskAccuracy, taskLoss } from "./task";
 
 /** Row weights `[n, 2]` (mean over training rows, mean over validation rows) and gradient mask `[1, n, 1]`. */
@@ -94,7 +94,19 @@ class FNNStepper {
     for (let k = 0; k < K; k++) this.bufVal.set(this.bufTrain.subarray(k * nTr * D, (k + 1) * nTr * D), k * n * D);
   }
 
+  private last: Float32Array | null = null;
+
+  /** Validation accuracies of the last evaluation (classification tasks only): correct rows / nVal. */
+  valAccuracy(): Float64Array {
+    if (this.engine.task === "regression" || this.last === null) return new Float64Array(this.K).fill(NaN);
+    return Float64Array.from(this.last.subarray(this.last.length - this.K), (a) => Math.round(a * this.nVal) / this.nVal);
+  }
+
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
+    return (this.last = this.evaluateRows(theta, withVal, trainBatch));
+  }
+
+  private evaluateRows(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
     const { K, D, nTr, nVal } = this;
     const rows = withVal ? this.rowsVal : this.rowsTrain;
     if (this.fixed !== null) {
@@ -137,7 +149,7 @@ function testMetrics(engine: FNNEngine, theta: Float32Array, seeds: number[], s:
       for (let k = 0; k < K; k++) {
         const p = tf.reshape(tf.slice(pred, [k, 0, 0], [1, n, D]), [n, D]) as tf.Tensor2D;
         const y = tf.reshape(tf.slice(Y, [k, 0, 0], [1, n, D]), [n, D]) as tf.Tensor2D;
-        const loss = taskLoss(p, y, s.task, halves).dataSync()[0];
+        const loss = taskLoss(p, y, s.task, halves, s.ceTarget).dataSync()[0];
         const acc = s.task === "regression" ? null : taskAccuracy(p, y, s.task, halves).dataSync()[0];
         out.push({ loss, acc });
       }
@@ -163,7 +175,7 @@ function runFNN(
 ): Array<FNNTrained> {
   requireBackend();
   lrs.forEach((lr, k) => checkOptimiserSettings(lr, wds[k]));
-  const engine = new FNNEngine(members, plan, s.task);
+  const engine = new FNNEngine(members, plan, s.task, s.ceTarget);
   const stepper = makeStepper(engine, seeds, s);
   try {
     const theta = new Float32Array(engine.theta);
@@ -173,7 +185,7 @@ function runFNN(
       lr[i] = lrs[engine.owner[i]];
       wd[i] = wds[engine.owner[i]];
     }
-    const res: LoopResult = runLoop(stepper, theta, { steps: s.steps, lr, weightDecay: wd, valEvery: s.valEvery, bestEpoch: s.bestEpoch, onProgress, progressEvery });
+    const res: LoopResult = runLoop(stepper, theta, { steps: s.steps, lr, weightDecay: wd, valEvery: s.valEvery, bestEpoch: s.bestEpoch, selectBy: selectionOf(s), onProgress, progressEvery });
     const tests = testMetrics(engine, res.theta, seeds, s);
     const recs = engine.records(res.theta);
     return members.map((_, k) => ({
@@ -182,6 +194,7 @@ function runFNN(
       valSteps: res.valSteps,
       bestStep: res.chosenStep[k],
       valLossAtBest: res.chosenValLoss[k],
+      valAccuracyAtBest: s.task === "regression" ? null : res.chosenValAccuracy[k],
       testLoss: tests[k].loss,
       testShiftLoss: tests[k].shift,
       testAccuracy: tests[k].acc,

@@ -5,8 +5,11 @@
  * Step semantics: at iteration t (t = 0..N) one pass evaluates θ_t (after t updates) on the
  * validation set and, for t < N, on training batch t+1, whose gradient makes θ_{t+1}.
  * `trainLoss[t−1]` is batch t's loss before its update (what PyTorch logs); `valLoss` at step t
- * is the validation loss after t updates. The best step is the t ≥ 1 with the lowest validation loss.
+ * is the validation loss after t updates. The best step is the t ≥ 1 with the lowest validation loss
+ * (`selectBy: "loss"`) or, as the reference's classification loop, the highest validation accuracy
+ * (`selectBy: "accuracy"`: the first step reaching the maximum, as `val_output > best_val` there).
  */
+import { ConfigError } from "../errors";
 import { FlatAdam } from "./adam";
 
 /** What a model engine gives the loop. */
@@ -20,6 +23,8 @@ export interface LoopStepper {
    * training batch is needed (false only for the last, validation-only pass).
    */
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array;
+  /** Validation accuracy of each model at the last `evaluate` with `withVal` (classification steppers). */
+  valAccuracy?(): ArrayLike<number>;
 }
 
 export interface LoopOptions {
@@ -30,6 +35,8 @@ export interface LoopOptions {
   valEvery: number;
   /** Snapshot at the best validation step (true) or keep the last step (false). */
   bestEpoch: boolean;
+  /** What "best" means (default `loss`); `accuracy` needs a stepper with `valAccuracy`. */
+  selectBy?: "loss" | "accuracy";
   /** Called every `progressEvery` steps and at the end. */
   onProgress?: (step: number, trainLoss: number[], valLoss: number[], stepsPerSec: number) => void;
   progressEvery?: number;
@@ -47,6 +54,8 @@ export interface LoopResult {
   chosenStep: number[];
   /** Per model: validation loss at the chosen step (NaN when never validated). */
   chosenValLoss: number[];
+  /** Per model: validation accuracy at the chosen step (NaN when not measured). */
+  chosenValAccuracy: number[];
   /** θ of every model at its chosen step. */
   theta: Float32Array;
   /** Updates taken. */
@@ -68,6 +77,8 @@ export function ownerRanges(owner: Int32Array, K: number): Array<Array<[number, 
 
 export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOptions): LoopResult {
   const { K, owner } = stepper;
+  const byAccuracy = opts.selectBy === "accuracy";
+  if (byAccuracy && stepper.valAccuracy === undefined) throw new ConfigError("selection by validation accuracy needs a stepper that measures it (a classification task)");
   const ranges = ownerRanges(owner, K);
   /** best ← θ on model k's entries. */
   const snapshot = (best: Float32Array, k: number): void => {
@@ -82,6 +93,9 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
   const bestVal = new Array<number>(K).fill(Infinity);
   const chosenStep = new Array<number>(K).fill(0);
   const chosenValLoss = new Array<number>(K).fill(NaN);
+  const chosenValAccuracy = new Array<number>(K).fill(NaN);
+  const bestAcc = new Array<number>(K).fill(-Infinity);
+  let lastAcc: ArrayLike<number> | null = null;
   const every = opts.progressEvery ?? 100;
   const start = performance.now();
   let steps = 0;
@@ -91,13 +105,18 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
     const out = stepper.evaluate(theta, withVal, t < N);
     if (withVal) {
       valSteps.push(t);
+      lastAcc = stepper.valAccuracy?.() ?? null;
       for (let k = 0; k < K; k++) {
         const v = out[2 * k + 1];
         valLoss[k].push(v);
-        if (opts.bestEpoch && v < bestVal[k]) {
+        const a = lastAcc === null ? NaN : lastAcc[k];
+        const better = byAccuracy ? a > bestAcc[k] : v < bestVal[k];
+        if (opts.bestEpoch && better) {
           bestVal[k] = v;
+          bestAcc[k] = a;
           chosenStep[k] = t;
           chosenValLoss[k] = v;
+          chosenValAccuracy[k] = a;
           snapshot(best, k);
         }
       }
@@ -115,14 +134,17 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
   }
   const seconds = (performance.now() - start) / 1000;
   for (let k = 0; k < K; k++) {
-    if (!opts.bestEpoch || !Number.isFinite(bestVal[k])) {
+    const chosen = byAccuracy ? bestAcc[k] > -Infinity : Number.isFinite(bestVal[k]);
+    if (!opts.bestEpoch || !chosen) {
       chosenStep[k] = steps;
       const v = valLoss[k];
-      chosenValLoss[k] = valSteps.length > 0 && valSteps[valSteps.length - 1] === steps ? v[v.length - 1] : NaN;
+      const lastIsFinal = valSteps.length > 0 && valSteps[valSteps.length - 1] === steps;
+      chosenValLoss[k] = lastIsFinal ? v[v.length - 1] : NaN;
+      chosenValAccuracy[k] = lastIsFinal && lastAcc !== null ? lastAcc[k] : NaN;
       snapshot(best, k);
     }
   }
-  return { trainLoss, valLoss, valSteps, chosenStep, chosenValLoss, theta: best, steps, seconds };
+  return { trainLoss, valLoss, valSteps, chosenStep, chosenValLoss, chosenValAccuracy, theta: best, steps, seconds };
 }
 
 /**

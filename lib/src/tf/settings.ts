@@ -1,6 +1,6 @@
 /** Settings shared by the trainers (the reference's flags, with its defaults). */
 import { ConfigError } from "../errors";
-import type { Task } from "./task";
+import type { CeTarget, Task } from "./task";
 
 export interface TrainSettings {
   /** Adam steps (`--n_epochs`). */
@@ -25,6 +25,12 @@ export interface TrainSettings {
   nTrain?: number | null;
   /** `regression` (MSE, default), `classification` or `binary`. */
   task?: Task;
+  /**
+   * Classification objective (ignored for regression): `raw` (default, the reference's
+   * cross-entropy against the target's raw outputs, best step by highest validation accuracy) or
+   * `softmax` (soft labels `softmax(f̄)`, best step by lowest validation loss). See `task.ts`.
+   */
+  ceTarget?: CeTarget;
   /** Progress callback, every `progressEvery` steps (default 100) and at the end. */
   onProgress?: (step: number, trainLoss: number, valLoss: number, stepsPerSec: number) => void;
   progressEvery?: number;
@@ -42,6 +48,7 @@ export interface ResolvedSettings {
   bestEpoch: boolean;
   nTrain: number | null;
   task: Task;
+  ceTarget: CeTarget;
 }
 
 function positiveInt(v: number, what: string): number {
@@ -67,7 +74,13 @@ export function resolveSettings(s: TrainSettings): ResolvedSettings {
     bestEpoch: s.bestEpoch ?? true,
     nTrain: nTrain === null ? null : positiveInt(nTrain, "n_train"),
     task: s.task ?? "regression",
+    ceTarget: s.ceTarget ?? "raw",
   };
+}
+
+/** How the best step is chosen: highest validation accuracy under the reference objective, else lowest loss. */
+export function selectionOf(s: Pick<ResolvedSettings, "task" | "ceTarget">): "loss" | "accuracy" {
+  return s.task !== "regression" && s.ceTarget === "raw" ? "accuracy" : "loss";
 }
 
 /** Training curves and test metrics of one trained model. */
@@ -81,6 +94,8 @@ export interface TrainOutcome {
   bestStep: number;
   /** Validation loss at `bestStep`. */
   valLossAtBest: number;
+  /** Validation accuracy at `bestStep` (classification tasks; null for regression). */
+  valAccuracyAtBest: number | null;
   /** Test loss (MSE or cross-entropy) on `nTest` fresh inputs. */
   testLoss: number;
   /** Test loss on the shifted test set (the same inputs ×5). */

@@ -1,14 +1,31 @@
 /**
  * The three tasks of the experiments, as per-example losses in row layout (`[R, D]` outputs):
  * - `regression`: MSE over the D outputs;
- * - `classification` (multi-class, D classes): cross-entropy of `softmax(f(x))` against the soft
- *   labels `softmax(f̄(x))` of the target; accuracy = agreement of the argmaxes;
- * - `binary`: the outputs' two halves are summed into two logits, then as above.
+ * - `classification` (multi-class, D classes): cross-entropy of the logits `f(x)` against targets
+ *   `y` made from the target's outputs `f̄(x)`; accuracy = agreement of the argmaxes;
+ * - `binary`: the outputs' two halves are summed into two logits (target and prediction), then as above.
+ *
+ * The cross-entropy target (`CeTarget`):
+ * - `raw` (the reference, `run_exp.py`: `nn.CrossEntropyLoss()(logits, y)` with `y = f̄(x)` itself):
+ *   `−Σ_c y_c · log softmax(z)_c` with the target's raw outputs as `y` — unnormalised and possibly
+ *   negative, which is what PyTorch computes for float targets; its gradient in `z` is
+ *   `softmax(z) · Σ_c y_c − y`, and its minimum is not at `z = y` (it pushes the logits toward the
+ *   largest target entries without bound when `Σ y > 0`).
+ * - `softmax` (the course's soft labels): `y = softmax(f̄(x))`, a proper distribution; gradient
+ *   `softmax(z) − y`, minimised exactly at `softmax(z) = y`.
  */
 import { ConfigError } from "../errors";
 import { tf } from "./backend";
 
 export type Task = "regression" | "classification" | "binary";
+
+/** What the classification cross-entropy is taken against (see the header); `raw` is the reference. */
+export type CeTarget = "raw" | "softmax";
+
+export function parseCeTarget(value: string): CeTarget {
+  if (value === "raw" || value === "softmax") return value;
+  throw new ConfigError(`ce_target ${value} is not one of raw, softmax`);
+}
 
 export function parseTask(value: string): Task {
   if (value === "regression" || value === "classification" || value === "binary") return value;
@@ -31,29 +48,37 @@ export function taskLogits(out: tf.Tensor2D, task: Task, halves: tf.Tensor2D | n
   return tf.matMul(out, halves);
 }
 
+/** The cross-entropy targets `[R, C]` of target outputs `Y` (raw logits, or their softmax). */
+export function taskTargets(Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null, ceTarget: CeTarget): tf.Tensor2D {
+  const logits = taskLogits(Y, task, halves);
+  return ceTarget === "raw" ? logits : tf.softmax(logits);
+}
+
 /**
  * Per-example loss `[R]` and its gradient with respect to the outputs `[R, D]` (per example, not
  * yet divided by the number of examples).
  */
-export function taskRows(pred: tf.Tensor2D, Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null): { rowLoss: tf.Tensor1D; rowGrad: tf.Tensor2D } {
+export function taskRows(pred: tf.Tensor2D, Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null, ceTarget: CeTarget): { rowLoss: tf.Tensor1D; rowGrad: tf.Tensor2D } {
   const D = pred.shape[1];
   if (task === "regression") {
     const diff = tf.sub(pred, Y);
     return { rowLoss: tf.div(tf.sum(tf.square(diff), 1), D) as tf.Tensor1D, rowGrad: tf.mul(diff, 2 / D) as tf.Tensor2D };
   }
   const logits = taskLogits(pred, task, halves);
-  const labels = tf.softmax(taskLogits(Y, task, halves));
+  const labels = taskTargets(Y, task, halves, ceTarget);
   const logp = tf.logSoftmax(logits);
   const rowLoss = tf.neg(tf.sum(tf.mul(labels, logp), 1)) as tf.Tensor1D;
-  const gLogits = tf.sub(tf.exp(logp), labels) as tf.Tensor2D;
+  // ∂/∂z of −Σ y·log softmax(z) = softmax(z)·Σy − y (Σy = 1 for soft labels).
+  const p = tf.exp(logp);
+  const gLogits = (ceTarget === "raw" ? tf.sub(tf.mul(p, tf.sum(labels, 1, true)), labels) : tf.sub(p, labels)) as tf.Tensor2D;
   const rowGrad: tf.Tensor2D = task === "binary" && halves !== null ? tf.matMul(gLogits, halves, false, true) : gLogits;
   return { rowLoss, rowGrad };
 }
 
 /** Mean loss of a task (a scalar tensor; differentiable). */
-export function taskLoss(pred: tf.Tensor2D, Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null): tf.Scalar {
+export function taskLoss(pred: tf.Tensor2D, Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null, ceTarget: CeTarget): tf.Scalar {
   if (task === "regression") return tf.mean(tf.square(tf.sub(pred, Y))) as tf.Scalar;
-  const labels = tf.softmax(taskLogits(Y, task, halves));
+  const labels = taskTargets(Y, task, halves, ceTarget);
   return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(taskLogits(pred, task, halves))), 1))) as tf.Scalar;
 }
 

@@ -17,7 +17,7 @@
  * D×D algebra on the weights and the loss sums are float64.
  */
 import { ConfigError } from "../errors";
-import type { Task } from "./task";
+import type { CeTarget, Task } from "./task";
 import { KernelArena, type BiasKernel, type ProductKernel, type SoftmaxKernel } from "./wasm-arena";
 
 /** `dst[c·rows + r] = src[so + r·ss + c]` (an `[rows, cols]` block, row stride `ss`, transposed). */
@@ -137,6 +137,8 @@ export class FusedTransformer {
     readonly L: number,
     readonly task: Task,
     useWasm = true,
+    /** The classification objective (`task.ts`); ignored for regression. */
+    readonly ceTarget: CeTarget = "raw",
   ) {
     if (task === "binary" && D < 2) throw new ConfigError(`binary task needs width ≥ 2, got ${D}`);
     this.half = Math.ceil(D / 2);
@@ -265,10 +267,11 @@ export class FusedTransformer {
     return this.task === "binary" ? 2 : this.D;
   }
 
-  /** Target of one example for the task (the output, or the soft labels) into `dst[o…]`. */
+  /** Target of one example for the task (the output; raw logits or soft labels) into `dst[o…]`. */
   private targetOf(Y: Float32Array, dst: Float64Array, o: number): void {
     const { N, D } = this;
-    if (this.task === "regression") {
+    const raw = this.ceTarget === "raw";
+    if (this.task === "regression" || (this.task === "classification" && raw)) {
       for (let i = 0; i < N * D; i++) dst[o + i] = Y[i];
     } else if (this.task === "classification") {
       for (let i = 0; i < N; i++) softmaxInto(Y, i * D, D, dst, o + i * D);
@@ -276,7 +279,10 @@ export class FusedTransformer {
       const lg = new Float64Array(2);
       for (let i = 0; i < N; i++) {
         this.binaryLogits(Y, i * D, lg);
-        softmaxInto(lg, 0, 2, dst, o + i * 2);
+        if (raw) {
+          dst[o + i * 2] = lg[0];
+          dst[o + i * 2 + 1] = lg[1];
+        } else softmaxInto(lg, 0, 2, dst, o + i * 2);
       }
     }
   }
@@ -308,6 +314,8 @@ export class FusedTransformer {
       }
       return total;
     }
+    // ∂/∂z of −Σ y·log softmax(z) = softmax(z)·Σy − y (Σy = 1 for soft labels).
+    const raw = this.ceTarget === "raw";
     if (this.task === "classification") {
       for (let i = 0; i < N; i++) {
         const o = i * D;
@@ -316,10 +324,15 @@ export class FusedTransformer {
         let s = 0;
         for (let d = 0; d < D; d++) s += Math.exp(Yp[o + d] - mx);
         const lse = mx + Math.log(s);
+        let sy = 1;
+        if (raw) {
+          sy = 0;
+          for (let d = 0; d < D; d++) sy += T[to + o + d];
+        }
         for (let d = 0; d < D; d++) {
           const lab = T[to + o + d];
           total -= lab * (Yp[o + d] - lse);
-          if (grad) dOut[o + d] = scale * (Math.exp(Yp[o + d] - lse) - lab);
+          if (grad) dOut[o + d] = scale * (raw ? Math.exp(Yp[o + d] - lse) * sy - lab : Math.exp(Yp[o + d] - lse) - lab);
         }
       }
       return total;
@@ -333,8 +346,9 @@ export class FusedTransformer {
       const l1 = T[to + 2 * i + 1];
       total -= l0 * (lg[0] - lse) + l1 * (lg[1] - lse);
       if (grad) {
-        const g0 = scale * (Math.exp(lg[0] - lse) - l0);
-        const g1 = scale * (Math.exp(lg[1] - lse) - l1);
+        const sy = l0 + l1;
+        const g0 = scale * (raw ? Math.exp(lg[0] - lse) * sy - l0 : Math.exp(lg[0] - lse) - l0);
+        const g1 = scale * (raw ? Math.exp(lg[1] - lse) * sy - l1 : Math.exp(lg[1] - lse) - l1);
         for (let d = 0; d < D; d++) dOut[i * D + d] = d < this.half ? g0 : g1;
       }
     }
@@ -347,13 +361,38 @@ export class FusedTransformer {
 
   /** Mean loss on a batch with fixed targets (`targets`). */
   evalLoss(p: Prepared[], X: Float32Array, T: Float64Array, n: number): number {
-    const w = this.N * this.targetWidth();
+    return this.evalLossAccuracy(p, X, T, n).loss;
+  }
+
+  /**
+   * Mean loss and (classification) accuracy over the n·N tokens: the prediction's argmax (first on
+   * ties) against the target's (the argmax of its raw logits or soft labels); NaN for regression.
+   */
+  evalLossAccuracy(p: Prepared[], X: Float32Array, T: Float64Array, n: number): { loss: number; accuracy: number } {
+    const { N, D } = this;
+    const C = this.targetWidth();
+    const w = N * C;
     let total = 0;
+    let correct = 0;
+    const lg = new Float64Array(2);
     for (let e = 0; e < n; e++) {
       this.load(X, e);
-      total += this.loss(this.forward(p), T, e * w, 0, false);
+      const Yp = this.forward(p);
+      total += this.loss(Yp, T, e * w, 0, false);
+      if (this.task === "regression") continue;
+      for (let i = 0; i < N; i++) {
+        const to = e * w + i * C;
+        let yc = 0;
+        for (let c = 1; c < C; c++) if (T[to + c] > T[to + yc]) yc = c;
+        let pc = 0;
+        if (this.task === "binary") {
+          this.binaryLogits(Yp, i * D, lg);
+          pc = lg[1] > lg[0] ? 1 : 0;
+        } else for (let d = 1; d < D; d++) if (Yp[i * D + d] > Yp[i * D + pc]) pc = d;
+        if (pc === yc) correct++;
+      }
     }
-    return total / this.lossCount(n);
+    return { loss: total / this.lossCount(n), accuracy: this.task === "regression" ? NaN : correct / (n * N) };
   }
 
   /** Outputs of a batch, `[n, N, D]` (for tests). */

@@ -27,8 +27,8 @@ import type { Pretrained } from "./fnn-train";
 import { pretrainStopRule } from "./fnn-train";
 import { runLoop, runPretrainLoop, type LoopStepper } from "./loop";
 import { FusedTransformer, type FusedPrepared, type RawBlock, type RawModel } from "./transformer-fused";
-import { resolveSettings, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
-import { halvesMatrix, taskAccuracy, taskLoss, type Task } from "./task";
+import { resolveSettings, selectionOf, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
+import { halvesMatrix, taskAccuracy, taskLoss, type CeTarget, type Task } from "./task";
 
 export type TransformerTrainMode = "lora" | "full";
 type Mode = TransformerTrainMode;
@@ -330,6 +330,9 @@ export class TransformerStepper implements LoopStepper {
   private readonly fixed: [tf.Tensor3D, tf.Tensor2D] | null;
   private readonly nTr: number;
   private readonly halves: tf.Tensor2D | null;
+  private readonly ceTarget: CeTarget;
+  private readonly valTokens: number;
+  private readonly lastAccuracy = new Float64Array(1).fill(NaN);
   private readonly grad: (t: tf.Tensor1D, X: tf.Tensor3D, Y: tf.Tensor2D) => { value: tf.Scalar; grad: tf.Tensor1D };
 
   constructor(
@@ -346,6 +349,8 @@ export class TransformerStepper implements LoopStepper {
     this.trainRng = stream(s.seed, trainPurpose);
     this.buf = new Float32Array(this.nTr * N * D);
     this.halves = task === "binary" ? halvesMatrix(D) : null;
+    this.ceTarget = s.ceTarget;
+    this.valTokens = s.nVal * N;
     const vbuf = new Float32Array(s.nVal * N * D);
     fillGaussianSequences(stream(s.seed, "validation"), vbuf, 0, s.nVal, N, D);
     this.Xval = tf.tensor3d(vbuf, [s.nVal, N, D]);
@@ -357,7 +362,7 @@ export class TransformerStepper implements LoopStepper {
     } else this.fixed = null;
     const f = (t: tf.Tensor, X: tf.Tensor3D, Y: tf.Tensor2D): tf.Scalar => {
       const w = this.params.tensors(t as tf.Tensor1D);
-      return taskLoss(this.rows(transformerForwardTensors(w, X)), Y, this.task, this.halves);
+      return taskLoss(this.rows(transformerForwardTensors(w, X)), Y, this.task, this.halves, this.ceTarget);
     };
     this.grad = (t, X, Y) => {
       const r = tf.valueAndGrad((x: tf.Tensor) => f(x, X, Y))(t);
@@ -371,6 +376,11 @@ export class TransformerStepper implements LoopStepper {
 
   targetRows(X: tf.Tensor3D): tf.Tensor2D {
     return tf.tidy(() => this.rows(transformerForwardTensors(this.targetT, X)));
+  }
+
+  /** Validation accuracy at the last validated evaluation (NaN for regression). */
+  valAccuracy(): Float64Array {
+    return this.lastAccuracy;
   }
 
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
@@ -387,10 +397,17 @@ export class TransformerStepper implements LoopStepper {
       return tf.tidy(() => {
         const t = tf.tensor1d(theta);
         const { value, grad } = this.grad(t, X, Y);
-        const val = withVal
-          ? taskLoss(this.rows(transformerForwardTensors(this.params.tensors(t), this.Xval)), this.Yval, this.task, this.halves)
-          : tf.scalar(NaN);
-        return tf.concat([tf.stack([value, val]), grad]).dataSync() as Float32Array;
+        let val: tf.Scalar = tf.scalar(NaN);
+        let acc: tf.Scalar = tf.scalar(NaN);
+        if (withVal) {
+          const pred = this.rows(transformerForwardTensors(this.params.tensors(t), this.Xval));
+          val = taskLoss(pred, this.Yval, this.task, this.halves, this.ceTarget);
+          if (this.task !== "regression") acc = taskAccuracy(pred, this.Yval, this.task, this.halves);
+        }
+        const out = tf.concat([tf.stack([value, val]), grad, tf.reshape(acc, [1])]).dataSync() as Float32Array;
+        // Accuracies are multiples of 1/(nVal·N): rounded so float32 means equal the fused engine's.
+        if (withVal) this.lastAccuracy[0] = Math.round(out[out.length - 1] * this.valTokens) / this.valTokens;
+        return out.subarray(0, out.length - 1);
       });
     } finally {
       if (this.fixed === null) tf.dispose([X, Y]);
@@ -455,7 +472,7 @@ export class FusedTransformerStepper implements LoopStepper {
   ) {
     const D = params.D;
     this.owner = new Int32Array(params.theta.length);
-    this.engine = new FusedTransformer(D, N, params.H, params.L, task, useWasm);
+    this.engine = new FusedTransformer(D, N, params.H, params.L, task, useWasm, s.ceTarget);
     this.targetP = this.engine.prepare(rawModel(target), 1);
     this.nTr = s.nTrain ?? s.batchSize;
     this.nVal = s.nVal;
@@ -480,8 +497,19 @@ export class FusedTransformerStepper implements LoopStepper {
       out[0] = loss;
       this.params.scatterGrad(theta, grad, out, 2);
     } else out[0] = NaN; // the last, validation-only pass: the loop reads no training loss
-    out[1] = withVal ? this.engine.evalLoss(p, this.vbuf, this.Tval, this.nVal) : NaN;
+    if (withVal) {
+      const v = this.engine.evalLossAccuracy(p, this.vbuf, this.Tval, this.nVal);
+      out[1] = v.loss;
+      this.lastAccuracy[0] = v.accuracy;
+    } else out[1] = NaN;
     return out;
+  }
+
+  private readonly lastAccuracy = new Float64Array(1).fill(NaN);
+
+  /** Validation accuracy at the last validated evaluation (NaN for regression). */
+  valAccuracy(): Float64Array {
+    return this.lastAccuracy;
   }
 
   dispose(): void {}
@@ -558,6 +586,7 @@ export function trainTransformerLoRA(frozen: Transformer, target: Transformer, o
       weightDecay: new Float32Array(theta.length).fill(s.weightDecay),
       valEvery: s.valEvery,
       bestEpoch: s.bestEpoch,
+      selectBy: selectionOf(s),
       onProgress: cb ? (step, t, v, sps) => cb(step, t[0], v[0], sps) : undefined,
       progressEvery: opts.progressEvery,
     });
@@ -568,6 +597,7 @@ export function trainTransformerLoRA(frozen: Transformer, target: Transformer, o
       valSteps: res.valSteps,
       bestStep: res.chosenStep[0],
       valLossAtBest: res.chosenValLoss[0],
+      valAccuracyAtBest: s.task === "regression" ? null : res.chosenValAccuracy[0],
       ...test,
       steps: res.steps,
       seconds: res.seconds,
@@ -600,7 +630,7 @@ function transformerTest(
       const flat = (Y: tf.Tensor3D): tf.Tensor2D => tf.reshape(Y, [s.nTest * N, D]) as tf.Tensor2D;
       const pred = flat(transformerForwardTensors(params.tensors(tf.tensor1d(theta)), X));
       const Y = flat(transformerForwardTensors(targetT, X));
-      loss = taskLoss(pred, Y, s.task, halves).dataSync()[0];
+      loss = taskLoss(pred, Y, s.task, halves, s.ceTarget).dataSync()[0];
       if (s.task !== "regression") acc = taskAccuracy(pred, Y, s.task, halves).dataSync()[0];
     });
     return { loss, acc };

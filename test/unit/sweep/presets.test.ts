@@ -5,6 +5,7 @@ import { ConfigError } from "../../../lib/src/errors";
 import { expandPreset, PRESET_NAMES, type PresetName } from "../../../lib/src/experiments/presets";
 import { BUDGETS } from "../../../lib/src/experiments/sweep/budgets";
 import { inShard, parseShard } from "../../../lib/src/experiments/sweep/shard";
+import { topConfigurationsFromFile } from "../../../lib/src/experiments/sweep/reduced-grid";
 import type { BudgetName } from "../../../lib/src/experiments/sweep/types";
 
 /** Expected run counts: seeds × frozen kinds × (ours per x + grid × trained per x), by preset. */
@@ -19,6 +20,11 @@ function expected(p: PresetName, b: BudgetName): number {
       return S * 2 * (R + G * R);
     case "fnn":
       return 2 * S * 2 * (R + G * R);
+    case "tfn-grad": {
+      // paper: the full grid on seed 0; seeds 1–4 get the 3 best of seed 0 once its cell is complete in the results file
+      if (G <= 3 || S === 1) return 2 * 5 * S * G;
+      return 2 * 5 * G + topConfigurationsFromFile("tfn-grad", b, B.seeds[0], G, 3).size * (S - 1) * 3;
+    }
     case "tfn": // course trains the Transformer on one seed (PRESET_ADJUSTMENTS)
       return 2 * S * 2 * R + 2 * (b === "course" ? 1 : S) * 2 * G * R;
     case "flt": {
@@ -32,6 +38,7 @@ function expected(p: PresetName, b: BudgetName): number {
     case "generalisation":
       return 2 * S * (R + G * R);
     case "classification":
+    case "classification-softmax":
       return S * (R + G * R) + S * G * R;
     case "shift":
       return S * 2 * (R + G * R);

@@ -54,7 +54,7 @@ test("float32 tfjs Transformer forward agrees with the float64 engine (with adap
   assert.ok(err <= 2e-5 * scale, `max error ${err} vs scale ${scale}`);
 });
 
-test("taskCrossEntropy (float64, columns = examples) equals the training engine's classification losses; at Ŷ = Y it is the labels' entropy", async () => {
+test("taskCrossEntropy (float64, columns = examples) equals the training engine's classification losses for both targets; soft labels: at Ŷ = Y it is the labels' entropy", async () => {
   await initBackend();
   const g = stream(21, "ce");
   for (const D of [5, 16]) {
@@ -62,16 +62,22 @@ test("taskCrossEntropy (float64, columns = examples) equals the training engine'
     const Y = new Matrix(Array.from({ length: D }, () => Array.from({ length: n }, () => 2 * g.normal())));
     const Yhat = new Matrix(Array.from({ length: D }, () => Array.from({ length: n }, () => 2 * g.normal())));
     for (const task of ["classification", "binary"] as const) {
-      const halves = task === "binary" ? halvesMatrix(D) : null;
-      const rows = (M: Matrix) => tf.tensor2d(M.transpose().to2DArray());
-      const [yT, pT] = [rows(Y), rows(Yhat)];
-      const want = tf.tidy(() => taskLoss(pT, yT, task, halves).dataSync()[0]);
-      tf.dispose([yT, pT, ...(halves ? [halves] : [])]);
-      const got = taskCrossEntropy(Y, Yhat, task);
-      assert.ok(Math.abs(got - want) <= 1e-5 * Math.abs(want), `${task} D=${D}: ${got} vs ${want}`);
-      const self = taskCrossEntropy(Y, Y, task);
-      assert.ok(self > 0 && self < got, `${task} D=${D}: entropy ${self} is the minimum`);
+      for (const ce of ["raw", "softmax"] as const) {
+        const halves = task === "binary" ? halvesMatrix(D) : null;
+        const rows = (M: Matrix) => tf.tensor2d(M.transpose().to2DArray());
+        const [yT, pT] = [rows(Y), rows(Yhat)];
+        const want = tf.tidy(() => taskLoss(pT, yT, task, halves, ce).dataSync()[0]);
+        tf.dispose([yT, pT, ...(halves ? [halves] : [])]);
+        const got = taskCrossEntropy(Y, Yhat, task, ce);
+        assert.ok(Math.abs(got - want) <= 1e-5 * Math.abs(want), `${task} ${ce} D=${D}: ${got} vs ${want}`);
+        if (ce === "softmax") {
+          const self = taskCrossEntropy(Y, Y, task, ce);
+          assert.ok(self > 0 && self < got, `${task} D=${D}: entropy ${self} is the minimum`);
+        }
+      }
+      // The raw targets differ from the soft labels' loss (a bug that ignored ce_target would pass the loop above).
+      assert.ok(Math.abs(taskCrossEntropy(Y, Yhat, task, "raw") - taskCrossEntropy(Y, Yhat, task, "softmax")) > 0.1, `${task} D=${D}: raw and softmax targets differ`);
     }
   }
-  assert.throws(() => taskCrossEntropy(new Matrix(2, 3), new Matrix(3, 2), "binary"), ShapeError);
+  assert.throws(() => taskCrossEntropy(new Matrix(2, 3), new Matrix(3, 2), "binary", "raw"), ShapeError);
 });

@@ -56,28 +56,35 @@ test("kernel choice: LORA_FNN_KERNEL parsing, forcing, default by backend", asyn
   }
 });
 
-test("fused == tfjs loss histories: LoRA (mixed ranks) and flt, bias on/off, relu/linear, three tasks, n_train", async () => {
+test("fused == tfjs loss histories: LoRA (mixed ranks) and flt, bias on/off, relu/linear, three tasks, both cross-entropy targets, n_train", async () => {
   await initBackend();
   for (const activation of ["relu", "linear"] as const) {
     for (const bias of [true, false]) {
       const { frozen, target } = makeFNNPair({ ...small, activation, bias });
-      for (const task of ["regression", "classification", "binary"] as const) {
-        const nTrain = task === "classification" ? 24 : null;
-        const o = { steps: 12, lr: 1e-2, seed: 5, task, nTrain, ...quick };
+      const cases = [["regression", "raw"], ["classification", "raw"], ["classification", "softmax"], ["binary", "raw"], ["binary", "softmax"]] as const;
+      for (const [task, ceTarget] of cases) {
+        const nTrain = task === "classification" && ceTarget === "softmax" ? 24 : null;
+        const o = { steps: 12, lr: 1e-2, seed: 5, task, ceTarget, nTrain, ...quick };
         const lora = { ...o, rank: [2, 3] };
         const flt = { ...o, lastLayers: 1 };
         const a = withKernel("tfjs", () => trainFNNLoRA(frozen, target, lora));
         const b = withKernel("fused", () => trainFNNLoRA(frozen, target, lora));
-        const what = `${activation} bias=${bias} ${task}`;
+        const what = `${activation} bias=${bias} ${task} ${ceTarget}`;
         assert.ok(relDiff(a.trainLoss, b.trainLoss) < TOL, `LoRA train ${what}`);
         assert.ok(relDiff(a.valLoss, b.valLoss) < TOL, `LoRA val ${what}`);
         assert.equal(a.bestStep, b.bestStep, what);
-        assert.ok(Math.abs(a.testLoss - b.testLoss) <= TOL * Math.max(a.testLoss, 1e-3), what);
+        assert.equal(a.valAccuracyAtBest, b.valAccuracyAtBest, `val accuracy ${what}`);
+        assert.equal(a.valAccuracyAtBest === null, task === "regression", what);
+        assert.ok(Math.abs(a.testLoss - b.testLoss) <= TOL * Math.max(Math.abs(a.testLoss), 1e-3), what);
         const c = withKernel("tfjs", () => trainFNNFinalLayers(frozen, target, flt));
         const d = withKernel("fused", () => trainFNNFinalLayers(frozen, target, flt));
         assert.ok(relDiff(c.trainLoss, d.trainLoss) < TOL, `flt train ${what}`);
         assert.ok(relDiff(c.valLoss, d.valLoss) < TOL, `flt val ${what}`);
       }
+      // The two objectives train differently (a kernel that ignored ce_target would pass the loop above).
+      const raw = trainFNNLoRA(frozen, target, { steps: 12, lr: 1e-2, seed: 5, task: "classification", ceTarget: "raw", rank: 2, ...quick });
+      const soft = trainFNNLoRA(frozen, target, { steps: 12, lr: 1e-2, seed: 5, task: "classification", ceTarget: "softmax", rank: 2, ...quick });
+      assert.ok(relDiff(raw.trainLoss, soft.trainLoss) > 1e-2, `raw and softmax objectives differ (${activation} bias=${bias})`);
     }
   }
 });

@@ -103,12 +103,13 @@ test("fused gradients agree with central finite differences (raw weights, L=2)",
   const tgt: RawModel = { blocks: [block(), block()], WoT: rnd(D * D) };
   const n = 5;
   const X = Float32Array.from(rnd(n * N * D));
-  for (const task of ["regression", "classification"] as const) {
-    const eng = new FusedTransformer(D, N, H, L, task);
+  const cases = [["regression", "raw"], ["classification", "raw"], ["classification", "softmax"], ["binary", "raw"]] as const;
+  for (const [task, ce] of cases) {
+    const eng = new FusedTransformer(D, N, H, L, task, true, ce);
     const T = eng.targets(eng.prepare(tgt, 1), X, n);
     const loss = (m: RawModel): number => eng.evalLoss(eng.prepare(m), X, T, n);
     const { loss: l0, grad } = eng.lossAndGrad(w, eng.prepare(w), X, n, null, T);
-    assert.ok(Math.abs(l0 - loss(w)) <= 1e-6 * l0);
+    assert.ok(Math.abs(l0 - loss(w)) <= 1e-6 * Math.abs(l0), `${task} ${ce}: loss ${l0} vs ${loss(w)}`);
     const probes: [string, (m: RawModel) => Float64Array][] = [
       ["WQT[0][0]", (m) => m.blocks[0].WQT[0]],
       ["WKT[0][1]", (m) => m.blocks[0].WKT[1]],
@@ -134,7 +135,7 @@ test("fused gradients agree with central finite differences (raw weights, L=2)",
         const down = loss(w);
         arr[i] = v;
         const fd = (up - down) / (2 * h);
-        assert.ok(Math.abs(fd - g[i]) <= 2e-3 + 2e-2 * Math.abs(fd), `${task} ${name}[${i}]: fd ${fd} vs ${g[i]}`);
+        assert.ok(Math.abs(fd - g[i]) <= 2e-3 + 2e-2 * Math.abs(fd), `${task} ${ce} ${name}[${i}]: fd ${fd} vs ${g[i]}`);
       }
     }
   }
@@ -156,6 +157,18 @@ test("loss histories: fused engine equals the autodiff engine (LoRA, pretraining
   assert.deepEqual(a.valSteps, b.valSteps);
   assert.equal(a.bestStep, b.bestStep);
   assert.ok(Math.abs(a.testLoss - b.testLoss) <= 2e-6 * a.testLoss, `test ${a.testLoss} vs ${b.testLoss}`);
+  for (const task of ["classification", "binary"] as const) {
+    for (const ceTarget of ["raw", "softmax"] as const) {
+      const oc = { ...o, task, ceTarget };
+      const ca = trainTransformerLoRA(frozen, target, { ...oc, engine: "autodiff" });
+      const cb = trainTransformerLoRA(frozen, target, { ...oc, engine: "fused" });
+      close(ca.trainLoss, cb.trainLoss);
+      close(ca.valLoss, cb.valLoss);
+      assert.equal(ca.bestStep, cb.bestStep, `${task} ${ceTarget}`);
+      assert.equal(ca.valAccuracyAtBest, cb.valAccuracyAtBest, `${task} ${ceTarget}`);
+      assert.ok(Math.abs(ca.testLoss - cb.testLoss) <= 2e-6 * Math.abs(ca.testLoss), `${task} ${ceTarget}`);
+    }
+  }
   const p2 = makeTransformerPair({ width: 6, depth: 2, heads: 2, seed: 2 });
   const pa = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "autodiff" });
   const pb = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "fused" });

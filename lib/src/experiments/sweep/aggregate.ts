@@ -86,13 +86,28 @@ const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
 /** JSON stores NaN as null: read every metric through this. */
 export const num = (v: number | null | undefined): number => (typeof v === "number" ? v : NaN);
 
-/** Lowest validation loss (NaN losses lose; ties keep the first, i.e. the grid order). */
+/**
+ * The grid configuration kept for one seed: lowest validation loss (NaN losses lose; ties keep the
+ * first, i.e. the grid order); for classification runs of the reference objective (`ce_target`
+ * raw) the highest validation accuracy, ties broken by the lower validation loss, then grid order.
+ */
 export function bestByValidation(records: readonly RunRecord[]): RunRecord {
+  if (records.length > 0 && records[0].config.ce_target === "raw") return bestByAccuracy(records);
   let best = records[0];
   for (const r of records) {
     const v = num(r.result.val_loss);
     const b = num(best.result.val_loss);
     if (Number.isNaN(b) ? !Number.isNaN(v) : v < b) best = r;
+  }
+  return best;
+}
+
+function bestByAccuracy(records: readonly RunRecord[]): RunRecord {
+  let best = records[0];
+  for (const r of records) {
+    const a = num(r.result.val_accuracy);
+    const b = num(best.result.val_accuracy);
+    if (Number.isNaN(b) ? !Number.isNaN(a) : a > b || (a === b && num(r.result.val_loss) < num(best.result.val_loss))) best = r;
   }
   return best;
 }

@@ -19,7 +19,7 @@ import type { ExperimentConfig, ExperimentResult } from "../config";
 import { registerPretrainer, runOurs } from "../run-ours";
 import { canonicalJson } from "./run-id";
 import { fnnPairFor, trainSettingsFor } from "../setup";
-import { figureLabels, type History, type RunRecord, type RunResult, type RunSpec, type SweepConfig } from "./types";
+import { ceTargetOf, figureLabels, type History, type RunRecord, type RunResult, type RunSpec, type SweepConfig } from "./types";
 
 const pretrainCache = new Map<string, { model: FNN; steps: number }>();
 
@@ -70,8 +70,8 @@ function hookPretrainer(): void {
 }
 
 function toExperimentConfig(c: SweepConfig): ExperimentConfig {
-  const { task, val_every: _v, n_val: _n, ...rest } = c;
-  return { ...rest, task: task === "binary" ? "classification" : task, json: true, wandb: 0 };
+  const { task, val_every: _v, n_val: _n, ce_target: _c, ...rest } = c;
+  return { ...rest, task: task === "binary" ? "classification" : task, ce_target: ceTargetOf(c) ?? "raw", json: true, wandb: 0 };
 }
 
 /** Downsamples a curve to about `points` entries (always keeping the last). */
@@ -108,6 +108,7 @@ function fromTrained(t: TrainOutcome, pretrainSteps: number, historyPoints: numb
     test_loss: t.testLoss,
     test_shift_loss: t.testShiftLoss,
     val_loss: t.valLossAtBest,
+    ...(t.valAccuracyAtBest === null ? {} : { val_accuracy: t.valAccuracyAtBest }),
     best_step: t.bestStep,
     accuracy: t.testAccuracy,
     shift_accuracy: t.testShiftAccuracy,
@@ -130,7 +131,7 @@ function fromExperiment(r: ExperimentResult, historyPoints: number): RunResult {
   };
 }
 
-const trainSettings = (c: SweepConfig) => trainSettingsFor(c);
+const trainSettings = (c: SweepConfig) => trainSettingsFor({ ...c, ce_target: ceTargetOf(c) });
 
 /** Whether a run goes through the batched FNN LoRA trainer. */
 export function batchable(s: RunSpec): boolean {

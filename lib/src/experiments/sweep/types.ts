@@ -11,13 +11,26 @@ export type Method = "ours" | "sgd" | "flt";
 export type FrozenKind = "random" | "pretrained";
 
 /** Everything that determines one run's numbers (hashed into its id). */
-export interface SweepConfig extends Omit<ExperimentConfig, "task" | "json" | "wandb"> {
+export interface SweepConfig extends Omit<ExperimentConfig, "task" | "ce_target" | "json" | "wandb"> {
   /** `binary` sums the two halves of the outputs into two logits (the reference's binary task). */
   task: Task;
+  /**
+   * Classification objective. Present (`raw`) only on classification runs of the reference
+   * objective; absent on regression runs (so their ids did not change when it was introduced) and
+   * on classification runs of the soft-label objective (`softmax`, every classification run made
+   * before it was introduced keeps its id). See `ceTargetOf`.
+   */
+  ce_target?: "raw";
   /** Validate every this many steps (1 = every step, the reference). */
   val_every: number;
   /** Validation set size (256 in the reference). */
   n_val: number;
+}
+
+/** A sweep run's classification objective (see `SweepConfig.ce_target`); `undefined` for regression. */
+export function ceTargetOf(c: Pick<SweepConfig, "task" | "ce_target">): "raw" | "softmax" | undefined {
+  if (c.task === "regression") return undefined;
+  return c.ce_target ?? "softmax";
 }
 
 /** One run of a preset: its configuration plus the labels that place it in a figure. */
@@ -56,6 +69,8 @@ export interface RunResult {
   test_shift_loss: number;
   /** Validation loss at the chosen step (NaN for `ours`, which is not trained). */
   val_loss: number;
+  /** Validation accuracy at the chosen step (trained classification runs recorded since `ce_target`). */
+  val_accuracy?: number | null;
   best_step: number;
   accuracy: number | null;
   shift_accuracy: number | null;
