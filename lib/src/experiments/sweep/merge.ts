@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import { ConfigError } from "../../errors";
+import { writeFileAtomic } from "../atomic";
 import { expandPreset, parsePreset } from "../presets";
 import { BUDGETS } from "./budgets";
 import { loadResultsFile } from "./store";
@@ -47,8 +48,6 @@ export function mergeFiles(files: readonly string[], out: string): MergeReport {
   const foreign = [...byId.keys()].filter((id) => !ids.has(id)).length;
   const merged: Provenance = { ...p, shard: `merged(${shards.join(" ")})`, runs_expected: specs.length, date: new Date().toISOString() };
   const lines = [JSON.stringify(merged), ...[...byId.values()].map((r) => JSON.stringify(r))];
-  const tmp = `${out}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, lines.join("\n") + "\n");
-  fs.renameSync(tmp, out);
+  writeFileAtomic(out, lines.join("\n") + "\n");
   return { out, records: byId.size, duplicates, foreign, missing, expected: specs.length };
 }
