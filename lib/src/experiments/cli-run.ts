@@ -41,8 +41,8 @@ export function reportLoraError(tool: string, e: unknown): number {
 /** Ends the process quietly (status 0) when the reader of stdout has gone (EPIPE); other stream errors propagate. */
 export function quietOnEpipe(stream: NodeJS.WriteStream = process.stdout): void {
   stream.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
-    throw e;
+    if (e.code !== "EPIPE") throw e;
+    process.exit(0);
   });
 }
 
