@@ -14,6 +14,7 @@ import { forwardFNN } from "../../../lib/src/models/forward";
 import { gaussianInputs } from "../../../lib/src/models/sample";
 import { makeFNNPair, makeTransformerPair } from "../../../lib/src/models/targets";
 import { main } from "../../../lib/src/experiments/cli";
+import { runMain } from "../cli-capture";
 
 const pair = makeFNNPair({ width: 8, targetDepth: 1, frozenDepth: 2, activation: "relu", bias: true, seed: 123 });
 const calib = (n: number) => gaussianInputs(stream(123, "calibration"), 8, n);
@@ -81,18 +82,8 @@ test("Transformer: exact at the threshold is verified on fresh sequences; below 
 });
 
 test("lora-exp --method ours --width 8 --rank 4 --batch_size 1 says on stderr that it is not exact", async () => {
-  const out: string[] = [];
-  let err = "";
-  const orig = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    assert.equal(await main(["--method", "ours", "--width", "8", "--rank", "4", "--batch_size", "1", "--n_test", "200", "--json"], (l) => out.push(l)), 0);
-  } finally {
-    process.stderr.write = orig;
-  }
+  const { status, out, err } = await runMain(main, ["--method", "ours", "--width", "8", "--rank", "4", "--batch_size", "1", "--n_test", "200", "--json"]);
+  assert.equal(status, 0, err);
   const d = JSON.parse(out[0]).diagnostics as { exactExpected: boolean; verifiedError: number; warnings: string[]; relative_error: number };
   assert.equal(d.exactExpected, false);
   assert.ok(d.relative_error > 0.5, `test relative error ${d.relative_error}`);

@@ -9,6 +9,7 @@ import { Matrix } from "ml-matrix";
 import { BackendError, DivergenceError, LoraError, NumericError } from "../../../lib/src/errors";
 import * as pub from "../../../lib/src/index";
 import { main } from "../../../lib/src/experiments/cli";
+import { runMain } from "../cli-capture";
 import { frobeniusNorm, relativeError, spectralNorm, vectorNorm } from "../../../lib/src/linalg/matrix";
 import { singularValues, svd, numericalRank } from "../../../lib/src/linalg/svd";
 import { argmaxAgreement, binaryAgreement, mse, mseBatch, relativeErrorBatch, taskCrossEntropy } from "../../../lib/src/models/metrics";
@@ -26,22 +27,8 @@ import type { RunRecord, RunSpec } from "../../../lib/src/experiments/sweep/type
 const small = { width: 6, targetDepth: 1, frozenDepth: 2, activation: "relu" as const, bias: true, seed: 3 };
 const quick = { nVal: 32, nTest: 64, batchSize: 32, steps: 6 };
 
-/** Runs lora-exp in-process; returns its status, stdout lines and what it wrote to stderr. */
-async function lora(argv: string[]): Promise<{ status: number; out: string[]; err: string }> {
-  const out: string[] = [];
-  let err = "";
-  const orig = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const status = await main(argv, (l) => out.push(l));
-    return { status, out, err };
-  } finally {
-    process.stderr.write = orig;
-  }
-}
+/** Runs lora-exp in-process. */
+const lora = (argv: string[]) => runMain(main, argv);
 
 const isDivergence = (quantity?: RegExp) => (e: unknown) =>
   e instanceof DivergenceError && e instanceof LoraError && Number.isInteger(e.step) && e.step >= 0 && (quantity === undefined || quantity.test(e.quantity)) && /diverged/.test(e.message);

@@ -13,6 +13,7 @@ import { writeFileAtomic } from "../../../lib/src/experiments/atomic";
 import { main as sweepMain, capWorkers } from "../../../lib/src/experiments/sweep-cli";
 import { main as figuresMain } from "../../../lib/src/experiments/figures-cli";
 import { quietOnEpipe } from "../../../lib/src/experiments/cli-run";
+import { runMain, type CliMain } from "../cli-capture";
 import { EventEmitter } from "node:events";
 import { expandPreset } from "../../../lib/src/experiments/presets";
 import { writeAggregates } from "../../../lib/src/experiments/sweep/finalize";
@@ -32,21 +33,10 @@ function fake(s: RunSpec, test: number): RunRecord {
   };
 }
 
-/** Runs a CLI main in-process, capturing stdout lines and stderr. */
-async function capture(main: (argv: readonly string[], write: (l: string) => void) => Promise<number>, argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [];
-  let err = "";
-  const orig = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const status = await main(argv, (l) => out.push(l));
-    return { status, out: out.join("\n"), err };
-  } finally {
-    process.stderr.write = orig;
-  }
+/** Runs a CLI main in-process (stdout lines joined). */
+async function capture(main: CliMain, argv: string[]): Promise<{ status: number; out: string; err: string }> {
+  const r = await runMain(main, argv);
+  return { ...r, out: r.out.join("\n") };
 }
 
 /** The PID of a process that has exited. */
