@@ -6,6 +6,14 @@
  *    inputs (reference; centred by default, see BiasMode); `bound`: c_l = maxRowNorm(Ŵ_l)·s_{l−1}
  *    from sup‖x‖ ≤ ρ (rigorous);
  * 3. align: `b̂_{l₂} = b̄_i − Σ_{l<l₂} (Ŵ_{l₂}···Ŵ_{l+1}) b̂_l`, so the block computes σ(W̄_i z + b̄_i).
+ *
+ * Where it is exact (at or above the threshold): with `bound`, on every input with ‖x‖ ≤ ρ; with
+ * `calibrate`, on the calibration sample and on inputs whose inner pre-activations the constants
+ * cover (c = 2·|most negative| over the sample), which for a few hundred N(0, I) calibration inputs
+ * includes fresh N(0, I) inputs but not every input (the ×5 shifted set may leave it). Hence the
+ * self-check: when the theory predicts exactness the construction evaluates fresh inputs
+ * (`verify`, stream `verification`) and claims `exactExpected` only at rounding level, else says
+ * why in `diagnostics.warnings`.
  */
 import type { Matrix } from "ml-matrix";
 import { ConfigError } from "../errors";
