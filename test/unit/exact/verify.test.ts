@@ -15,6 +15,9 @@ import { gaussianInputs } from "../../../lib/src/models/sample";
 import { makeFNNPair, makeTransformerPair } from "../../../lib/src/models/targets";
 import { main } from "../../../lib/src/experiments/cli";
 import { runMain } from "../cli-capture";
+import { expandPreset } from "../../../lib/src/experiments/presets";
+import { runOurs } from "../../../lib/src/experiments/run-ours";
+import { BUDGETS } from "../../../lib/src/experiments/sweep/budgets";
 
 const pair = makeFNNPair({ width: 8, targetDepth: 1, frozenDepth: 2, activation: "relu", bias: true, seed: 123 });
 const calib = (n: number) => gaussianInputs(stream(123, "calibration"), 8, n);
@@ -88,4 +91,19 @@ test("lora-exp --method ours --width 8 --rank 4 --batch_size 1 says on stderr th
   assert.equal(d.exactExpected, false);
   assert.ok(d.relative_error > 0.5, `test relative error ${d.relative_error}`);
   assert.match(err, /lora-exp: warning: not exact on 256 fresh inputs/);
+});
+
+test("the course budget's fnn constructions at or above the threshold (256 calibration inputs) still say exact, verified", async () => {
+  const specs = expandPreset("fnn", BUDGETS.course).filter((s) => s.method === "ours" && s.x >= s.threshold && s.config.pretrained === 0);
+  assert.ok(specs.length >= 10, `${specs.length} constructions`);
+  let worst = 0;
+  for (const s of specs) {
+    assert.equal(s.config.batch_size, 256);
+    // n_test does not enter the construction or its check; a small test set keeps this fast
+    const r = await runOurs({ ...s.config, n_test: 20, task: "regression", json: true, wandb: 0 });
+    const d = r.diagnostics as { exactExpected: boolean; verifiedError: number; warnings: string[] };
+    assert.equal(d.exactExpected, true, `${s.point} rank ${s.x} seed ${s.seed}: ${d.warnings.join("; ")}`);
+    worst = Math.max(worst, d.verifiedError);
+  }
+  assert.ok(worst < 1e-10, `largest verified error ${worst}`);
 });
