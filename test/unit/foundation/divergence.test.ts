@@ -102,28 +102,35 @@ test("Transformer LoRA and pretraining throw DivergenceError (fused and autodiff
   }
 });
 
-test("trainFNNLoRABatch: a diverged member is reported, the others train exactly as alone", async () => {
-  await initBackend();
-  const { frozen, target } = makeFNNPair(small);
-  const opts = { ...quick, steps: 8 };
-  const res = trainFNNLoRABatch(
-    [
-      { frozen, target, rank: 2, seed: 4, lr: 1e-2 },
-      { frozen, target, rank: 2, seed: 4, lr: 1e308 },
-      { frozen, target, rank: 3, seed: 5, lr: 1e-3 },
-    ],
-    opts,
-  );
-  assert.equal(res.length, 3);
-  assert.equal(res[0].diverged, undefined);
-  assert.equal(res[2].diverged, undefined);
-  assert.ok(res[1].diverged instanceof DivergenceError);
-  assert.equal(res[1].diverged.model, 1);
-  assert.match(res[1].diverged.message, /model 1 of the batch/);
-  const alone = trainFNNLoRA(frozen, target, { rank: 2, seed: 4, lr: 1e-2, ...opts });
-  assert.ok(Math.abs(res[0].testLoss - alone.testLoss) <= 1e-5 * alone.testLoss, `${res[0].testLoss} vs ${alone.testLoss}`);
-  assert.ok(res[0].trainLoss.every(Number.isFinite) && res[2].trainLoss.every(Number.isFinite));
-});
+for (const kernel of ["fused", "tfjs"] as const) {
+  test(`trainFNNLoRABatch (${kernel}): a diverged member is reported, the others train exactly as alone`, async () => {
+    await initBackend();
+    const prev = setFNNKernel(kernel);
+    try {
+      const { frozen, target } = makeFNNPair(small);
+      const opts = { ...quick, steps: 8 };
+      const res = trainFNNLoRABatch(
+        [
+          { frozen, target, rank: 2, seed: 4, lr: 1e-2 },
+          { frozen, target, rank: 2, seed: 4, lr: 1e308 },
+          { frozen, target, rank: 3, seed: 5, lr: 1e-3 },
+        ],
+        opts,
+      );
+      assert.equal(res.length, 3);
+      assert.equal(res[0].diverged, undefined);
+      assert.equal(res[2].diverged, undefined);
+      assert.ok(res[1].diverged instanceof DivergenceError);
+      assert.equal(res[1].diverged.model, 1);
+      assert.match(res[1].diverged.message, /model 1 of the batch/);
+      const alone = trainFNNLoRA(frozen, target, { rank: 2, seed: 4, lr: 1e-2, ...opts });
+      assert.ok(Math.abs(res[0].testLoss - alone.testLoss) <= 1e-5 * alone.testLoss, `${res[0].testLoss} vs ${alone.testLoss}`);
+      assert.ok(res[0].trainLoss.every(Number.isFinite) && res[2].trainLoss.every(Number.isFinite));
+    } finally {
+      setFNNKernel(prev);
+    }
+  });
+}
 
 /** A stepper whose model k's training loss becomes `bad` at iteration `at[k]` (θ stays finite). */
 function fakeStepper(K: number, at: number[], bad: number): LoopStepper & { calls: number } {
