@@ -79,11 +79,16 @@ export class NumericError extends LoraError {
   }
 }
 
-/** What became non-finite when training diverged. */
-export type DivergedQuantity = "training loss" | "validation loss" | "gradient" | "parameter" | "test metric";
+/**
+ * What became non-finite when training diverged. A non-finite gradient is reported as the
+ * `parameter` it makes non-finite: Adam carries it into θ at that very update, and the loop finds it
+ * at the next loss it reads, without a pass over every gradient entry each step.
+ */
+export type DivergedQuantity = "training loss" | "validation loss" | "parameter" | "test metric";
 
 /**
- * Training diverged: a loss, gradient, parameter or test metric became NaN or ±Infinity.
+ * Training diverged: a loss, a parameter (also through a non-finite gradient) or a test metric
+ * became NaN or ±Infinity.
  * `step` counts updates: the quantity was computed from the parameters after `step` updates
  * (the test metrics from the parameters that were kept, at `step`). `model` is the index of the
  * model in a batched run (null for a single run). `lora-exp` exits with status 3 on this error.

@@ -108,7 +108,10 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
     if (diverged[k] !== null) return;
     const i = firstNonFiniteIndex(theta, ranges[k]);
     const m = K === 1 ? null : k;
-    const e = i < 0 ? new DivergenceError(t, quantity, value, m) : new DivergenceError(t, "parameter", theta[i], m, `(so the ${quantity} became ${String(value)})`);
+    const e =
+      i < 0
+        ? new DivergenceError(t, quantity, value, m)
+        : new DivergenceError(t, "parameter", theta[i], m, `(update ${t} overflowed float32 or followed a non-finite gradient; so the ${quantity} became ${String(value)})`);
     if (K === 1) throw e;
     diverged[k] = e;
     alive--;

@@ -17,6 +17,7 @@ import { runMain, type CliMain } from "../cli-capture";
 import { EventEmitter } from "node:events";
 import { expandPreset } from "../../../lib/src/experiments/presets";
 import { writeAggregates } from "../../../lib/src/experiments/sweep/finalize";
+import { mergeFiles } from "../../../lib/src/experiments/sweep/merge";
 import { makeProvenance } from "../../../lib/src/experiments/sweep/provenance";
 import { acquireLock, lockFile, ResultStore } from "../../../lib/src/experiments/sweep/store";
 import type { RunRecord, RunSpec } from "../../../lib/src/experiments/sweep/types";
@@ -233,3 +234,19 @@ for (const [name, cmd] of [
     assert.doesNotMatch(r.stderr, /EPIPE|Error/);
   });
 }
+
+test("merge does not replace a results file another sweep holds", () => {
+  const dir = tmp();
+  const shard = path.join(dir, "linear.quick.shard-0-of-1.jsonl");
+  const st = ResultStore.open(shard, prov("linear"));
+  st.append(fake(expandPreset("linear", "quick")[0], 0.5));
+  st.close();
+  const out = path.join(dir, "linear.quick.jsonl");
+  const held = ResultStore.open(out, prov("linear"));
+  try {
+    assert.throws(() => mergeFiles([shard], out), (e: unknown) => e instanceof LockError);
+  } finally {
+    held.close();
+  }
+  assert.equal(mergeFiles([shard], out).records, 1);
+});
