@@ -19,7 +19,9 @@ export type LoraErrorCode =
   | "assumption"
   | "config"
   | "backend"
-  | "numeric";
+  | "numeric"
+  | "divergence"
+  | "lock";
 
 /** A rank outside `1..D`, or a rank list of the wrong length. */
 export class RankError extends LoraError {
@@ -74,5 +76,45 @@ export class BackendError extends LoraError {
 export class NumericError extends LoraError {
   constructor(message: string) {
     super("numeric", message);
+  }
+}
+
+/**
+ * What became non-finite when training diverged. A non-finite gradient is reported as the
+ * `parameter` it makes non-finite: Adam carries it into θ at that very update, and the loop finds it
+ * at the next loss it reads, without a pass over every gradient entry each step.
+ */
+export type DivergedQuantity = "training loss" | "validation loss" | "parameter" | "test metric";
+
+/**
+ * Training diverged: a loss, a parameter (also through a non-finite gradient) or a test metric
+ * became NaN or ±Infinity.
+ * `step` counts updates: the quantity was computed from the parameters after `step` updates
+ * (the test metrics from the parameters that were kept, at `step`). `model` is the index of the
+ * model in a batched run (null for a single run). `lora-exp` exits with status 3 on this error.
+ */
+export class DivergenceError extends LoraError {
+  constructor(
+    readonly step: number,
+    readonly quantity: DivergedQuantity,
+    readonly value: number,
+    readonly model: number | null = null,
+    detail = "",
+  ) {
+    super(
+      "divergence",
+      `training diverged: the ${quantity} became ${String(value)} at step ${step}${model !== null ? ` (model ${model} of the batch)` : ""}` +
+        `${detail ? ` ${detail}` : ""}: lower the learning rate`,
+    );
+  }
+}
+
+/** A results file is in use by another process (the sweep's lock on `--out`). */
+export class LockError extends LoraError {
+  constructor(
+    readonly holderPid: number,
+    message: string,
+  ) {
+    super("lock", message);
   }
 }

@@ -6,6 +6,14 @@
  *    inputs (reference; centred by default, see BiasMode); `bound`: c_l = maxRowNorm(Ŵ_l)·s_{l−1}
  *    from sup‖x‖ ≤ ρ (rigorous);
  * 3. align: `b̂_{l₂} = b̄_i − Σ_{l<l₂} (Ŵ_{l₂}···Ŵ_{l+1}) b̂_l`, so the block computes σ(W̄_i z + b̄_i).
+ *
+ * Where it is exact (at or above the threshold): with `bound`, on every input with ‖x‖ ≤ ρ; with
+ * `calibrate`, on the calibration sample and on inputs whose inner pre-activations the constants
+ * cover (c = 2·|most negative| over the sample), which for a few hundred N(0, I) calibration inputs
+ * includes fresh N(0, I) inputs but not every input (the ×5 shifted set may leave it). Hence the
+ * self-check: when the theory predicts exactness the construction evaluates fresh inputs
+ * (`verify`, stream `verification`) and claims `exactExpected` only at rounding level, else says
+ * why in `diagnostics.warnings`.
  */
 import type { Matrix } from "ml-matrix";
 import { ConfigError } from "../errors";
@@ -19,6 +27,7 @@ import type { Adapter, FNN, FNNAdaptation } from "../models/types";
 import { fnnThreshold, resolvePartition } from "../theory/fnn";
 import type { Partition } from "../theory/partition";
 import { lemma1Construct } from "./lemma1";
+import { defaultFNNVerifyInputs, fnnVerifiedError, roundingLevel, type VerifyOption } from "./verify";
 
 /** How the linearising biases are chosen (step 2). */
 /**
@@ -37,6 +46,11 @@ export interface FNNConstructionOptions {
   partition?: Partition;
   /** Default: calibrate on 256 N(0, I) inputs from `stream(0, "calibration")`. */
   bias?: BiasMode;
+  /**
+   * Inputs of the self-check run when the theory predicts exactness (default: 256 fresh N(0, I)
+   * inputs from `stream(0, "verification")`, or uniform in the ball for `bound`); `false` skips it.
+   */
+  verify?: VerifyOption;
 }
 
 export interface FNNConstruction {
@@ -53,8 +67,21 @@ export interface FNNConstruction {
     biasConstants: Array<number | null>;
     /** Whether the inner ReLUs were linearised (false for a bias-free ReLU model with blocks longer than 1). */
     linearised: boolean;
-    /** Exactness predicted by the theory: rank at/above threshold and linearised. */
+    /** Exactness predicted by the theory: rank at/above threshold and linearised (with biases sized on the calibration sample). */
+    theoryExact: boolean;
+    /**
+     * Exactness claimed: `theoryExact`, and the self-check on fresh inputs is at rounding level
+     * (`verifiedError ≤ verifyTolerance`), and there was a calibration sample. A calibrated
+     * construction is exact on the inputs its biases cover — its calibration sample, and inputs
+     * like it — not on every input (the ×5 shifted test set, say); `bound` covers the ball ‖x‖ ≤ ρ.
+     */
     exactExpected: boolean;
+    /** Relative error `‖f̂(X) − f̄(X)‖_F/‖f̄(X)‖_F` on the self-check inputs (null when not checked). */
+    verifiedError: number | null;
+    /** The rounding level the self-check allows (`roundingLevel(D, roundingScale)`). */
+    verifyTolerance: number;
+    /** Why exactness is not claimed although the theory predicts it, and the rounding warning: empty when none. */
+    warnings: string[];
     /**
      * Float64 conditioning: the largest `Π_{l∈P_i}‖Ŵ_l‖₂ / ‖W̄_i‖₂` over blocks. Lemma 1's factors carry
      * inverses of frozen matrices, so adapted weights can be huge and must cancel; float64 then leaves
@@ -154,9 +181,40 @@ export function constructFNN(frozen: FNN, target: FNN, opts: FNNConstructionOpti
       ? `adapted weights are ill-conditioned (Π‖Ŵ_l‖/‖W̄_i‖ = ${roundingScale.toExponential(1)}): float64 rounding may reach ~${expectedRounding.toExponential(0)} relative error; deep blocks multiply inverses of frozen layers`
       : null;
   const atThreshold = P.every((block, i) => block.reduce((acc, l) => acc + ranks[l], 0) >= th.discrepancyRanks[i]);
+  const theoryExact = linearised && atThreshold;
+  const adapted: FNN = { ...frozen, layers: adaptedLayers };
+  const warnings: string[] = [];
+  const calibrationSize = bias.mode === "calibrate" ? bias.inputs.columns : null;
+  const needsCalibration = useBias && relu_ && P.some((b) => b.length > 1);
+  if (theoryExact && needsCalibration && calibrationSize === 0) {
+    warnings.push("no calibration inputs: the linearising biases could not be sized, so the inner ReLUs are not linearised and the construction is not exact");
+  }
+  const verifyTolerance = roundingLevel(D, roundingScale);
+  let verifiedError: number | null = null;
+  if (theoryExact && warnings.length === 0 && opts.verify !== false) {
+    const X = opts.verify?.inputs ?? defaultFNNVerifyInputs(D, bias.mode === "bound" ? bias.rho : null);
+    verifiedError = fnnVerifiedError(adapted, target, X);
+    if (!(verifiedError <= verifyTolerance)) {
+      // the same check on the calibration sample tells the two causes apart: rounding fails there too
+      const onCalibration = bias.mode === "calibrate" && calibrationSize !== null && calibrationSize > 0 ? fnnVerifiedError(adapted, target, bias.inputs) : null;
+      const cause =
+        onCalibration !== null && !(onCalibration <= verifyTolerance)
+          ? `it is not exact on its calibration sample either (relative error ${onCalibration.toExponential(2)}): the adapted weights are too ill-conditioned for float64`
+          : onCalibration !== null && needsCalibration
+            ? `the linearising biases were sized on ${calibrationSize} calibration input${calibrationSize === 1 ? "" : "s"} and do not cover these inputs (exact on the calibration sample only, error ${onCalibration.toExponential(1)}; calibrate on more inputs, e.g. 256)`
+            : roundingWarning !== null
+              ? "the adapted weights are too ill-conditioned for float64"
+              : "the inputs leave the region the linearising biases cover";
+      warnings.push(
+        `not exact on ${X.columns} fresh inputs: relative error ${verifiedError.toExponential(2)} > rounding level ${verifyTolerance.toExponential(1)}: ${cause}`,
+      );
+    }
+  }
+  if (roundingWarning !== null) warnings.push(roundingWarning);
+  const exactExpected = theoryExact && warnings.every((w) => w === roundingWarning) && (verifiedError === null || verifiedError <= verifyTolerance);
   return {
     adaptation,
-    adapted: { ...frozen, layers: adaptedLayers },
+    adapted,
     diagnostics: {
       partition: P,
       discrepancyRanks: th.discrepancyRanks,
@@ -164,7 +222,11 @@ export function constructFNN(frozen: FNN, target: FNN, opts: FNNConstructionOpti
       blockErrors,
       biasConstants,
       linearised,
-      exactExpected: linearised && atThreshold,
+      theoryExact,
+      exactExpected,
+      verifiedError,
+      verifyTolerance,
+      warnings,
       roundingScale,
       roundingWarning,
     },

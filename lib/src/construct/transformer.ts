@@ -5,11 +5,26 @@
  * 3. `b̂_1 = b̄_1`; for l < L, `b̂_2 = W_2 W̄_2⁻¹ b̄_2` (so `Z̄_l = C_{l+1} Z_l`);
  * 4. last block: Lemma 1 on (W_{2L}, W_o) toward `W̄_o W̄_{2L}`, then `b̂_{2L} = Ŵ_o⁻¹ W̄_o b̄_{2L}`.
  */
-import { assertFinite, invert, matVec } from "../linalg/matrix";
+import type { Matrix } from "ml-matrix";
+import { assertFinite, invert, matVec, spectralNorm } from "../linalg/matrix";
 import { mergeTransformer } from "../models/merge";
 import type { HeadAdapters, Transformer, TransformerAdaptation } from "../models/types";
 import { checkTransformerPair, outputTarget, transformerBlockTargets, transformerThreshold } from "../theory/transformer";
 import { lemma1Construct } from "./lemma1";
+import { roundingLevel, transformerVerifiedError } from "./verify";
+
+/** Largest `‖Ŵ_a‖₂‖Ŵ_b‖₂ / ‖W̄_a W̄_b‖₂`-like ratio over the adapted pairs: how much their product must cancel. */
+function transformerRoundingScale(adapted: Transformer, target: Transformer): number {
+  let worst = 1;
+  adapted.blocks.forEach((b, l) => {
+    b.heads.forEach((h, i) => {
+      const t = target.blocks[l].heads[i];
+      const ratio = (x: Matrix, y: Matrix, tx: Matrix, ty: Matrix) => (spectralNorm(x) * spectralNorm(y)) / Math.max(spectralNorm(tx) * spectralNorm(ty), Number.MIN_VALUE);
+      worst = Math.max(worst, ratio(h.WQ, h.WK, t.WQ, t.WK), ratio(h.WV, h.WO, t.WV, t.WO));
+    });
+  });
+  return worst;
+}
 
 export interface TransformerConstruction {
   adaptation: TransformerAdaptation;
@@ -22,12 +37,25 @@ export interface TransformerConstruction {
     /** σ_{2R+1} of each Lemma 1 problem: per block, per head `{ qk, ov }`; then the output pair. */
     pairErrors: Array<Array<{ qk: number; ov: number }>>;
     outputError: number;
+    /** Theorem 7's prediction: rank at/above the threshold. */
+    theoryExact: boolean;
+    /** `theoryExact` and the self-check on fresh inputs at rounding level (no calibration: exact on every input). */
     exactExpected: boolean;
+    /** Relative error on the self-check inputs (null when not checked). */
+    verifiedError: number | null;
+    verifyTolerance: number;
+    /** Why exactness is not claimed although the theory predicts it: empty when none. */
+    warnings: string[];
   };
 }
 
+export interface TransformerConstructionOptions {
+  /** Inputs of the self-check (default 16 sequences of 10 N(0, I) tokens, stream `verification`); `false` skips it. */
+  verify?: { inputs: Matrix[] } | false;
+}
+
 /** Theorem 7: LoRA (rank R on every adapted matrix) + FFN biases making the frozen Transformer equal the target. */
-export function constructTransformer(frozen: Transformer, target: Transformer, rank: number): TransformerConstruction {
+export function constructTransformer(frozen: Transformer, target: Transformer, rank: number, opts: TransformerConstructionOptions = {}): TransformerConstruction {
   checkTransformerPair(frozen, target);
   const L = frozen.blocks.length;
   const pairErrors: Array<Array<{ qk: number; ov: number }>> = [];
@@ -69,9 +97,22 @@ export function constructTransformer(frozen: Transformer, target: Transformer, r
   if (WoAdapter === null) throw new Error("unreachable: the last block sets W_o's adapter");
   const adaptation: TransformerAdaptation = { blocks, Wo: WoAdapter };
   const { G, threshold } = transformerThreshold(frozen, target);
+  const adapted = mergeTransformer(frozen, adaptation);
+  const theoryExact = rank >= threshold;
+  // Lemma 1 cancels inverses of frozen matrices here too; the product of the adapted and target
+  // scales bounds how much float64 rounding the comparison may show
+  const verifyTolerance = roundingLevel(target.width, transformerRoundingScale(adapted, target));
+  const warnings: string[] = [];
+  let verifiedError: number | null = null;
+  if (theoryExact && opts.verify !== false) {
+    verifiedError = transformerVerifiedError(adapted, target, opts.verify?.inputs);
+    if (!(verifiedError <= verifyTolerance)) {
+      warnings.push(`not exact on fresh inputs: relative error ${verifiedError.toExponential(2)} > rounding level ${verifyTolerance.toExponential(1)}: the adapted weights are too ill-conditioned for float64`);
+    }
+  }
   return {
     adaptation,
-    adapted: mergeTransformer(frozen, adaptation),
-    diagnostics: { G, threshold, pairErrors, outputError, exactExpected: rank >= threshold },
+    adapted,
+    diagnostics: { G, threshold, pairErrors, outputError, theoryExact, exactExpected: theoryExact && warnings.length === 0, verifiedError, verifyTolerance, warnings },
   };
 }

@@ -6,9 +6,10 @@
  * "Test loss on shifted test set: …"); losses below 1e-4 print in exponent form since the
  * float64 construction reaches ~1e-30. `--json` prints exactly one JSON object instead.
  */
-import { DEFAULT_CONFIG, type ExperimentConfig, describeConfig, parseArgs } from "./config";
+import { DivergenceError } from "../errors";
+import { DEFAULT_CONFIG, type ExperimentConfig, type ExperimentResult, describeConfig, parseArgs } from "./config";
 import { runExperiment } from "./run";
-import { reportLoraError, runCli } from "./cli-run";
+import { EXIT_DIVERGED, reportLoraError, runCli } from "./cli-run";
 
 export { runExperiment };
 
@@ -69,16 +70,16 @@ function fmt(x: number): string {
 
 /** Runs the CLI; returns the exit code. `write` receives each output line. */
 export async function main(argv: readonly string[], write: (line: string) => void = (l) => process.stdout.write(l + "\n")): Promise<number> {
+  let config: ExperimentConfig | null = null;
   try {
     if (argv.includes("--help") || argv.includes("-h")) {
       helpText().forEach((l) => write(l));
       return 0;
     }
-    const config = parseArgs(argv);
+    config = parseArgs(argv);
     if (!config.json) describeConfig(config).forEach((l) => write(l));
     const result = await runExperiment(config);
-    const warning = result.diagnostics?.roundingWarning;
-    if (typeof warning === "string") process.stderr.write(`lora-exp: warning: ${warning}\n`);
+    for (const warning of resultWarnings(result)) process.stderr.write(`lora-exp: warning: ${warning}\n`);
     if (config.json) {
       // ce_target is recorded for the classification tasks only (it does not apply to regression).
       const { ce_target, ...common } = config;
@@ -92,8 +93,22 @@ export async function main(argv: readonly string[], write: (line: string) => voi
     }
     return 0;
   } catch (e) {
+    if (e instanceof DivergenceError && config?.json) {
+      // one JSON object on stdout, as for a finished run; the message also goes to stderr
+      write(JSON.stringify({ error: { type: e.name, message: e.message, step: e.step, quantity: e.quantity }, config }));
+      process.stderr.write(`lora-exp: ${e.name}: ${e.message}\n`);
+      return EXIT_DIVERGED;
+    }
     return reportLoraError("lora-exp", e);
   }
+}
+
+/** The warnings of a result's diagnostics: the construction's `warnings` and its `roundingWarning`. */
+function resultWarnings(result: ExperimentResult): string[] {
+  const d = result.diagnostics ?? {};
+  const out = Array.isArray(d.warnings) ? d.warnings.filter((w): w is string => typeof w === "string") : [];
+  if (typeof d.roundingWarning === "string" && !out.includes(d.roundingWarning)) out.push(d.roundingWarning);
+  return out;
 }
 
 if (require.main === module) runCli("lora-exp", main);

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { lineChart, type TopLevelSpec } from "../viz";
+import { writeFileAtomic } from "./atomic";
 import { renderSvg } from "../viz/chart";
 import type { Row } from "../viz/table";
 import type { HistoryRow, ResultRow } from "./sweep/aggregate";
@@ -159,7 +160,7 @@ export async function renderFigures(opts: { budgets?: readonly BudgetName[]; res
       if (rs.length === 0) continue;
       const svg = await renderSvg(figureSpec(preset, budget, rs, hist));
       const file = path.join(out, `${preset}.${budget}.svg`);
-      fs.writeFileSync(file, svg);
+      writeFileAtomic(file, svg);
       done.push({ preset, budget, file });
     }
   }

@@ -3,13 +3,17 @@
  * (`test_loss`) and the same inputs scaled by 5 (`test_shift_loss`): MSE as `nn.MSELoss`, or for
  * the classification tasks the trained runs' cross-entropy against the target's soft labels.
  * Streams: models "target"/"frozen", calibration "calibration" (batch_size inputs, as the
- * reference calibrates biases on one batch), test "test". Pretrained frozen models need the
+ * reference calibrates biases on one batch), self-check "verification" (256 fresh N(0, I) inputs: a
+ * calibrated construction is exact on inputs its calibration sample covers, and says so only when
+ * this check is at rounding level — see `diagnostics.exactExpected`, `verifiedError`, `warnings`),
+ * test "test". Pretrained frozen models need the
  * training engine: register it with `registerPretrainer`.
  */
 import type { Matrix } from "ml-matrix";
 import { ConfigError } from "../errors";
 import { constructFNN } from "../construct/fnn";
 import { constructTransformer } from "../construct/transformer";
+import { VERIFY_INPUTS } from "../construct/verify";
 import { relativeError } from "../linalg/matrix";
 import { stream } from "../linalg/random";
 import { forwardFNN, forwardTransformer } from "../models/forward";
@@ -45,7 +49,9 @@ async function runOursFNN(c: ExperimentConfig): Promise<ExperimentResult> {
   const pair = fnnPairFor(c);
   const frozen = await maybePretrain(c, pair.frozen, pair.target);
   const calibration = gaussianInputs(stream(c.seed, "calibration"), c.width, c.batch_size);
-  const built = constructFNN(frozen, pair.target, { rank: c.rank, bias: { mode: "calibrate", inputs: calibration } });
+  // the self-check draws inputs like the test inputs, from a stream of its own
+  const verify = { inputs: gaussianInputs(stream(c.seed, "verification"), c.width, VERIFY_INPUTS) };
+  const built = constructFNN(frozen, pair.target, { rank: c.rank, bias: { mode: "calibrate", inputs: calibration }, verify });
   const X = gaussianInputs(stream(c.seed, "test"), c.width, c.n_test);
   const evalOn = (inputs: Matrix) => {
     const Y = forwardFNN(pair.target, inputs);
@@ -66,7 +72,8 @@ async function runOursFNN(c: ExperimentConfig): Promise<ExperimentResult> {
 async function runOursTransformer(c: ExperimentConfig): Promise<ExperimentResult> {
   const pair = makeTransformerPair({ width: c.width, depth: c.target_depth, heads: c.n_head, seed: c.seed });
   const frozen = await maybePretrain(c, pair.frozen, pair.target);
-  const built = constructTransformer(frozen, pair.target, c.rank);
+  const verify = { inputs: transformerInputs(stream(c.seed, "verification"), c.width, c.seq_length, 16) };
+  const built = constructTransformer(frozen, pair.target, c.rank, { verify });
   const Xs = transformerInputs(stream(c.seed, "test"), c.width, c.seq_length, c.n_test);
   const evalOn = (inputs: Matrix[]) => {
     const Y = forwardTransformer(pair.target, inputs);

@@ -73,7 +73,19 @@ export function spectralNorm(M: Matrix): number {
   return singularValues(M)[0] ?? 0;
 }
 
-/** Frobenius norm ‖M‖_F. */
+/**
+ * `x` when finite, else `NumericError` naming `what`. The library's numeric entry points (norms,
+ * errors, losses, singular values) check their result, or their input, with this instead of
+ * returning NaN: a sum of squares is non-finite exactly when an entry is NaN/±Infinity or it overflows.
+ */
+export function finiteResult(x: number, what: string): number {
+  if (!Number.isFinite(x)) {
+    throw new NumericError(`${what} is ${String(x)}: an input holds NaN or Infinity (or entries so large that their squares overflow)`);
+  }
+  return x;
+}
+
+/** Frobenius norm ‖M‖_F (NumericError for NaN/Infinity entries). */
 export function frobeniusNorm(M: Matrix): number {
   let s = 0;
   for (let i = 0; i < M.rows; i++) {
@@ -82,14 +94,14 @@ export function frobeniusNorm(M: Matrix): number {
       s += v * v;
     }
   }
-  return Math.sqrt(s);
+  return finiteResult(Math.sqrt(s), "Frobenius norm");
 }
 
-/** Euclidean norm of a vector. */
+/** Euclidean norm of a vector (NumericError for NaN/Infinity entries). */
 export function vectorNorm(v: readonly number[]): number {
   let s = 0;
   for (const x of v) s += x * x;
-  return Math.sqrt(s);
+  return finiteResult(Math.sqrt(s), "vector norm");
 }
 
 /** Largest Euclidean norm of a row (bounds every coordinate: |(M y)_i| ≤ maxRowNorm(M)·‖y‖). */
@@ -99,8 +111,10 @@ export function maxRowNorm(M: Matrix): number {
   return best;
 }
 
-/** Relative error `‖F − F̄‖_F / ‖F̄‖_F` (absolute when ‖F̄‖_F = 0). */
+/** Relative error `‖F − F̄‖_F / ‖F̄‖_F` (absolute when ‖F̄‖_F = 0); NumericError for NaN/Infinity entries. */
 export function relativeError(F: Matrix, Fbar: Matrix): number {
+  assertFinite(F, "relative error: F");
+  assertFinite(Fbar, "relative error: F̄");
   const num = frobeniusNorm(sub(F, Fbar));
   const den = frobeniusNorm(Fbar);
   return den === 0 ? num : num / den;
@@ -188,9 +202,10 @@ export function matVec(M: Matrix, v: readonly number[]): number[] {
   return out;
 }
 
-/** Smallest entry of a matrix. */
+/** Smallest entry of a matrix (+Infinity for an empty one; NumericError for NaN/Infinity entries). */
 export function minEntry(M: Matrix): number {
   let m = Infinity;
   for (let i = 0; i < M.rows; i++) for (let j = 0; j < M.columns; j++) m = Math.min(m, M.get(i, j));
+  if (M.rows * M.columns > 0) finiteResult(m, "smallest entry");
   return m;
 }

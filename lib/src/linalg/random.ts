@@ -16,6 +16,7 @@ export type StreamPurpose =
   | "validation"
   | "test"
   | "calibration"
+  | "verification"
   | (string & {});
 
 /**

@@ -21,7 +21,7 @@ export function svd(M: Matrix): SVD {
   if (m === 0 || n === 0) throw new RankError(`cannot take the SVD of an empty ${m}×${n} matrix`);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
-      if (!Number.isFinite(M.get(i, j))) throw new NumericError("SVD of a matrix with NaN or Infinity entries");
+      if (!Number.isFinite(M.get(i, j))) throw new NumericError(`SVD of a matrix with a ${String(M.get(i, j))} entry at (${i + 1}, ${j + 1})`);
     }
   }
   if (m < n) {
@@ -85,10 +85,15 @@ function completeOrthonormal(Q: Matrix, keep: number): void {
   for (let j = keep; j < n; j++) for (let i = 0; i < n; i++) Q.set(i, j, cols[j][i]);
 }
 
-/** Singular values `σ₁ ≥ … ≥ σ_min(m,n)`. */
+/** Singular values `σ₁ ≥ … ≥ σ_min(m,n)` (NumericError for NaN/Infinity entries). */
 export function singularValues(M: Matrix): number[] {
   const m = M.rows;
   const n = M.columns;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      if (!Number.isFinite(M.get(i, j))) throw new NumericError(`singular values of a matrix with a ${String(M.get(i, j))} entry at (${i + 1}, ${j + 1})`);
+    }
+  }
   const A = m < n ? M.transpose() : M;
   const dec = new SingularValueDecomposition(A, {
     computeLeftSingularVectors: false,

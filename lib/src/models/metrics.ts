@@ -1,16 +1,16 @@
 /** Losses as the reference computes them (`nn.MSELoss`: mean over every output entry). */
 import type { Matrix } from "ml-matrix";
 import { ShapeError } from "../errors";
-import { frobeniusNorm, relativeError } from "../linalg/matrix";
+import { assertFinite, finiteResult, frobeniusNorm, relativeError } from "../linalg/matrix";
 
-/** Mean squared error over all entries of `Y − Ŷ`. */
+/** Mean squared error over all entries of `Y − Ŷ` (NumericError for NaN/Infinity entries). */
 export function mse(Y: Matrix, Yhat: Matrix): number {
   if (Y.rows !== Yhat.rows || Y.columns !== Yhat.columns) {
     throw new ShapeError(`mse of ${Y.rows}×${Y.columns} and ${Yhat.rows}×${Yhat.columns}: shapes differ`);
   }
   let s = 0;
   for (let i = 0; i < Y.rows; i++) for (let j = 0; j < Y.columns; j++) s += (Y.get(i, j) - Yhat.get(i, j)) ** 2;
-  return s / (Y.rows * Y.columns);
+  return finiteResult(s / (Y.rows * Y.columns), "mean squared error");
 }
 
 /** Mean squared error over a batch of matrices (Transformer outputs). */
@@ -22,7 +22,7 @@ export function mseBatch(Ys: readonly Matrix[], Yhats: readonly Matrix[]): numbe
     s += mse(Y, Yhats[k]) * Y.rows * Y.columns;
     n += Y.rows * Y.columns;
   });
-  return n === 0 ? 0 : s / n;
+  return finiteResult(n === 0 ? 0 : s / n, "mean squared error");
 }
 
 /** `‖F − F̄‖_F / ‖F̄‖_F` stacked over a batch of outputs. */
@@ -35,11 +35,13 @@ export function relativeErrorBatch(Fs: readonly Matrix[], Fbars: readonly Matrix
     num += e * e;
     den += frobeniusNorm(Fbars[k]) ** 2;
   });
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+  return finiteResult(den === 0 ? Math.sqrt(num) : Math.sqrt(num / den), "relative error");
 }
 
-/** Fraction of columns whose argmax agrees (multi-class accuracy over the D outputs). */
+/** Fraction of columns whose argmax agrees (multi-class accuracy over the D outputs); NumericError for NaN entries. */
 export function argmaxAgreement(Y: Matrix, Yhat: Matrix): number {
+  assertFinite(Y, "argmax agreement: Y");
+  assertFinite(Yhat, "argmax agreement: Ŷ");
   let agree = 0;
   for (let j = 0; j < Y.columns; j++) {
     let a = 0;
@@ -59,6 +61,8 @@ export function argmaxAgreement(Y: Matrix, Yhat: Matrix): number {
  * prediction pick the same half.
  */
 export function binaryAgreement(Y: Matrix, Yhat: Matrix): number {
+  assertFinite(Y, "binary agreement: Y");
+  assertFinite(Yhat, "binary agreement: Ŷ");
   const half = Math.ceil(Y.rows / 2);
   const side = (M: Matrix, j: number): number => {
     let first = 0;
@@ -112,5 +116,5 @@ export function taskCrossEntropy(Y: Matrix, Yhat: Matrix, task: "classification"
     const logp = logSoftmax(columnLogits(Yhat, j, task === "binary"));
     total -= labels.reduce((s, p, c) => s + p * logp[c], 0);
   }
-  return Y.columns === 0 ? 0 : total / Y.columns;
+  return finiteResult(Y.columns === 0 ? 0 : total / Y.columns, "cross-entropy");
 }

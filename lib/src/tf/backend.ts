@@ -112,9 +112,14 @@ async function select(requested: BackendRequest): Promise<BackendInfo> {
 
 /**
  * Choose and initialise the tfjs backend once per process (later calls return the same choice).
- * `request` defaults to the `LORA_BACKEND` environment variable, then `auto`.
+ * `request` defaults to the `LORA_BACKEND` environment variable, then `auto`. An unknown name
+ * throws `BackendError` and leaves the backend in use (if any) unchanged.
  */
 export async function initBackend(request?: BackendRequest): Promise<BackendInfo> {
+  // an unknown name (from plain JavaScript or a cast) is a BackendError; the backend in use is untouched
+  if (request !== undefined && !(["auto", "tensorflow", "wasm", "cpu"] as unknown[]).includes(request)) {
+    throw new BackendError(`initBackend(${JSON.stringify(request)}): not a backend: use auto, tensorflow, wasm or cpu`);
+  }
   const requested = request ?? parseBackendRequest(process.env.LORA_BACKEND);
   if (current !== null && (request === undefined || current.requested === requested)) return current;
   if (pending !== null && request === undefined) return pending;

@@ -2,7 +2,7 @@
  * FNN trainers on the batched engine: LoRA by gradient (`sgd`), final-layers tuning (`flt`),
  * pretraining of the frozen model, and K models at once (`trainFNNBatch`).
  */
-import { ConfigError, DepthError } from "../errors";
+import { ConfigError, DepthError, type DivergenceError } from "../errors";
 import { stream } from "../linalg/random";
 import { initAdapters, layerRanks } from "../models/init";
 import type { FNN, FNNAdaptation } from "../models/types";
@@ -11,7 +11,7 @@ import { requireBackend, tf } from "./backend";
 import { fillGaussianRows } from "./data";
 import { FNNEngine, type FNNLayerPlan, type FNNMember } from "./fnn-engine";
 import { FusedFNNStepper, fnnKernel } from "./fnn-fused";
-import { runLoop, runPretrainLoop, type LoopResult } from "./loop";
+import { runLoop, runPretrainLoop, testDivergence, type LoopResult } from "./loop";
 import { resolveSettings, selectionOf, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
 import { halvesMatrix, taskAccuracy, taskLoss } from "./task";
 
@@ -187,8 +187,12 @@ function runFNN(
     }
     const res: LoopResult = runLoop(stepper, theta, { steps: s.steps, lr, weightDecay: wd, valEvery: s.valEvery, bestEpoch: s.bestEpoch, selectBy: selectionOf(s), onProgress, progressEvery });
     const tests = testMetrics(engine, res.theta, seeds, s);
+    const diverged = res.diverged.map((d, k) => d ?? testDivergence(res.chosenStep[k], [tests[k].loss, tests[k].shift, tests[k].acc, tests[k].shiftAcc], members.length === 1 ? null : k));
+    if (members.length === 1 && diverged[0] !== null) throw diverged[0];
     const recs = engine.records(res.theta);
-    return members.map((_, k) => ({
+    return members.map((_, k): FNNTrained => {
+      const d = diverged[k];
+      return {
       trainLoss: res.trainLoss[k],
       valLoss: res.valLoss[k],
       valSteps: res.valSteps,
@@ -204,7 +208,9 @@ function runFNN(
       stepsPerSec: res.steps / Math.max(res.seconds, 1e-9),
       model: recs[k].model,
       adaptation: recs[k].adaptation,
-    }));
+      ...(d !== null ? { diverged: d } : {}),
+      };
+    });
   } finally {
     stepper.dispose();
     engine.dispose();
@@ -216,6 +222,11 @@ export interface FNNTrained extends TrainOutcome {
   model: FNN;
   /** LoRA adapters (and re-tuned biases) for `sgd`; null for final-layers tuning. */
   adaptation: FNNAdaptation | null;
+  /**
+   * Set only by `trainFNNLoRABatch`, on a member whose training diverged (its metrics are then
+   * meaningless, usually NaN); the single-model trainers throw the `DivergenceError` instead.
+   */
+  diverged?: DivergenceError;
 }
 
 /** Per-layer ranks `rank + l·rankStep` (l = 0..L−1) clipped to [1, D]: negative steps DEcrease ranks. */
@@ -277,6 +288,11 @@ export interface FNNBatchMember {
  * K LoRA runs in one batched computation (ranks padded to the largest with zero columns, which
  * stay exactly zero). Each model's curves equal training it alone with `trainFNNLoRA` (same
  * seeds), up to float32 rounding.
+ *
+ * Divergence: a member whose loss, parameters or test metrics become non-finite does not stop the
+ * others. It comes back with `diverged` set (a `DivergenceError` naming the step and the quantity,
+ * with `model` its index in `members`); check `r.diverged` before using a member's numbers.
+ * Throws only when every member is the same single run (K = 1), as `trainFNNLoRA` does.
  */
 export function trainFNNLoRABatch(
   members: readonly FNNBatchMember[],

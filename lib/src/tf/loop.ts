@@ -7,9 +7,17 @@
  * `trainLoss[t−1]` is batch t's loss before its update (what PyTorch logs); `valLoss` at step t
  * is the validation loss after t updates. The best step is the t ≥ 1 with the lowest validation loss
  * (`selectBy: "loss"`) or, as the reference's classification loop, the highest validation accuracy
- * (`selectBy: "accuracy"`: the first step reaching the maximum, as `val_output > best_val` there).
+ * (`selectBy: "accuracy"`: the first step reaching the maximum, as `val_output > best_val` there);
+ * with `steps: 0` the untrained θ_0 is validated and kept, so the result is always defined.
+ *
+ * Divergence: every training and validation loss the loop reads is checked (K numbers a step, no
+ * pass over θ). A non-finite loss of model k at step t stops model k: with one model the loop
+ * throws `DivergenceError`; in a batched run the model is marked (`diverged[k]`) and the others go
+ * on. The error names the quantity: `parameter` when θ_t itself is no longer finite (the update
+ * from step t−1 overflowed float32, or its gradient was NaN, which Adam carries into θ), else the
+ * loss. At the end the kept θ of every model is checked too (a NaN θ that a ReLU swallowed).
  */
-import { ConfigError } from "../errors";
+import { ConfigError, DivergenceError, type DivergedQuantity } from "../errors";
 import { FlatAdam } from "./adam";
 
 /** What a model engine gives the loop. */
@@ -61,6 +69,14 @@ export interface LoopResult {
   /** Updates taken. */
   steps: number;
   seconds: number;
+  /** Per model: null, or the divergence that stopped it (only batched runs return one; K = 1 throws). */
+  diverged: Array<DivergenceError | null>;
+}
+
+/** Index of the first non-finite entry of θ on `ranges`, or −1 when all are finite. */
+export function firstNonFiniteIndex(theta: Float32Array, ranges: ReadonlyArray<[number, number]>): number {
+  for (const [a, b] of ranges) for (let i = a; i < b; i++) if (!Number.isFinite(theta[i])) return i;
+  return -1;
 }
 
 /** Per model, the [start, end) runs of θ it owns (its entries are a few contiguous blocks). */
@@ -98,9 +114,24 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
   let lastAcc: ArrayLike<number> | null = null;
   const every = opts.progressEvery ?? 100;
   const start = performance.now();
+  const diverged: Array<DivergenceError | null> = new Array<DivergenceError | null>(K).fill(null);
+  let alive = K;
+  /** Marks model k diverged at step t (throws for a single model). Runs only when a loss is not finite. */
+  const diverge = (k: number, t: number, quantity: DivergedQuantity, value: number): void => {
+    if (diverged[k] !== null) return;
+    const i = firstNonFiniteIndex(theta, ranges[k]);
+    const m = K === 1 ? null : k;
+    const e =
+      i < 0
+        ? new DivergenceError(t, quantity, value, m)
+        : new DivergenceError(t, "parameter", theta[i], m, `(update ${t} overflowed float32 or followed a non-finite gradient; so the ${quantity} became ${String(value)})`);
+    if (K === 1) throw e;
+    diverged[k] = e;
+    alive--;
+  };
   let steps = 0;
   for (let t = 0; t <= N; t++) {
-    const withVal = opts.valEvery > 0 && (t === N || t % opts.valEvery === 0) && t > 0;
+    const withVal = opts.valEvery > 0 && (t === N || t % opts.valEvery === 0) && (t > 0 || N === 0);
     if (t === N && !withVal) break;
     const out = stepper.evaluate(theta, withVal, t < N);
     if (withVal) {
@@ -108,6 +139,7 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
       lastAcc = stepper.valAccuracy?.() ?? null;
       for (let k = 0; k < K; k++) {
         const v = out[2 * k + 1];
+        if (!Number.isFinite(v)) diverge(k, t, "validation loss", v);
         valLoss[k].push(v);
         const a = lastAcc === null ? NaN : lastAcc[k];
         const better = byAccuracy ? a > bestAcc[k] : v < bestVal[k];
@@ -123,7 +155,11 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
     }
     if (t === N) break;
     const losses = Array.from({ length: K }, (_, k) => out[2 * k]);
-    losses.forEach((l, k) => trainLoss[k].push(l));
+    losses.forEach((l, k) => {
+      trainLoss[k].push(l);
+      if (!Number.isFinite(l)) diverge(k, t, "training loss", l);
+    });
+    if (alive === 0) break;
     if (opts.stopWhen?.(t, losses)) break;
     adam.step(out, 2 * K);
     steps = t + 1;
@@ -143,8 +179,16 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
       chosenValAccuracy[k] = lastIsFinal && lastAcc !== null ? lastAcc[k] : NaN;
       snapshot(best, k);
     }
+    if (diverged[k] === null) {
+      const i = firstNonFiniteIndex(best, ranges[k]);
+      if (i >= 0) {
+        const e = new DivergenceError(chosenStep[k], "parameter", best[i], K === 1 ? null : k);
+        if (K === 1) throw e;
+        diverged[k] = e;
+      }
+    }
   }
-  return { trainLoss, valLoss, valSteps, chosenStep, chosenValLoss, chosenValAccuracy, theta: best, steps, seconds };
+  return { trainLoss, valLoss, valSteps, chosenStep, chosenValLoss, chosenValAccuracy, theta: best, steps, seconds, diverged };
 }
 
 /**
@@ -168,4 +212,14 @@ export function runPretrainLoop(
     stopWhen: (t, l) => (reached = stop(t, l)),
   });
   return { result, reached };
+}
+
+/**
+ * The divergence of a trained model's test metrics (loss, shifted loss, accuracies), or null when
+ * every one is finite (null accuracies, of the regression task, are skipped). `step` is the step
+ * whose parameters were tested.
+ */
+export function testDivergence(step: number, metrics: ReadonlyArray<number | null>, model: number | null = null): DivergenceError | null {
+  for (const m of metrics) if (m !== null && !Number.isFinite(m)) return new DivergenceError(step, "test metric", m, model);
+  return null;
 }

@@ -25,7 +25,7 @@ import { fillGaussianSequences } from "./data";
 import { disposeTransformerTensors, transformerForwardTensors, transformerTensors, type TransformerTensors } from "./forward";
 import type { Pretrained } from "./fnn-train";
 import { pretrainStopRule } from "./fnn-train";
-import { runLoop, runPretrainLoop, type LoopStepper } from "./loop";
+import { runLoop, runPretrainLoop, testDivergence, type LoopStepper } from "./loop";
 import { FusedTransformer, type FusedPrepared, type RawBlock, type RawModel } from "./transformer-fused";
 import { resolveSettings, selectionOf, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
 import { halvesMatrix, taskAccuracy, taskLoss, type CeTarget, type Task } from "./task";
@@ -591,6 +591,8 @@ export function trainTransformerLoRA(frozen: Transformer, target: Transformer, o
       progressEvery: opts.progressEvery,
     });
     const test = transformerTest(params, res.theta, targetT, N, s);
+    const diverged = testDivergence(res.chosenStep[0], [test.testLoss, test.testShiftLoss, test.testAccuracy, test.testShiftAccuracy]);
+    if (diverged !== null) throw diverged;
     return {
       trainLoss: res.trainLoss[0],
       valLoss: res.valLoss[0],

@@ -1,7 +1,10 @@
 /**
  * Aggregation, the reference protocol: for every (panel, variant, method, frozen kind, x, seed) keep
  * the grid configuration (lr, weight decay) with the lowest validation loss, then take the median
- * over seeds. `ours` is not trained: one run per seed, no selection.
+ * over seeds. `ours` is not trained: one run per seed, no selection. A diverged run (`status:
+ * "diverged"`) is never selected: it is counted in `n_diverged` and otherwise ignored, so a seed
+ * whose every grid configuration diverged has no best run (and a cell where every run diverged has
+ * no row; the provenance's `runs_diverged` still counts it).
  */
 import type { Cell } from "./csv";
 import { figureLabels, type RunRecord, type RunSpec } from "./types";
@@ -31,6 +34,8 @@ export interface ResultRow extends RowLabels {
   /** Smallest number of grid configurations finished for one seed, and the grid size asked for. */
   n_grid: number;
   n_grid_expected: number;
+  /** Runs of this cell (all seeds and grid configurations) whose training diverged; never selected. */
+  n_diverged: number;
   /** Median over seeds of the best-validation run's metrics. */
   test_loss: number;
   test_loss_min: number;
@@ -48,7 +53,7 @@ export interface ResultRow extends RowLabels {
 
 export const RESULT_COLUMNS: readonly (keyof ResultRow)[] = [
   "preset", "budget", "point", "variant", "method", "frozen", "x_name", "x", "params", "threshold",
-  "target_depth", "frozen_depth", "n_seeds", "n_seeds_expected", "n_grid", "n_grid_expected",
+  "target_depth", "frozen_depth", "n_seeds", "n_seeds_expected", "n_grid", "n_grid_expected", "n_diverged",
   "test_loss", "test_loss_min", "test_loss_max", "test_shift_loss", "val_loss", "accuracy", "shift_accuracy",
   "best_lr", "best_weight_decay", "seconds",
 ];
@@ -116,9 +121,14 @@ const groupKey = (s: Pick<RunSpec, "point" | "variant" | "method" | "frozen" | "
 
 interface Cellgroup {
   spec: RunSpec;
+  /** Per seed, the finished runs that did not diverge. */
   seeds: Map<number, RunRecord[]>;
   expectedPerSeed: Map<number, number>;
+  diverged: number;
 }
+
+/** Whether a record's training diverged (`status: "diverged"`; older records have no status). */
+export const isDiverged = (r: RunRecord): boolean => r.result.status === "diverged";
 
 function groups(specs: readonly RunSpec[], records: readonly RunRecord[]): Cellgroup[] {
   const byId = new Map(records.map((r) => [r.id, r]));
@@ -126,10 +136,14 @@ function groups(specs: readonly RunSpec[], records: readonly RunRecord[]): Cellg
   for (const s of specs) {
     const k = groupKey(s);
     let g = out.get(k);
-    if (g === undefined) out.set(k, (g = { spec: s, seeds: new Map(), expectedPerSeed: new Map() }));
+    if (g === undefined) out.set(k, (g = { spec: s, seeds: new Map(), expectedPerSeed: new Map(), diverged: 0 }));
     g.expectedPerSeed.set(s.seed, (g.expectedPerSeed.get(s.seed) ?? 0) + 1);
     const r = byId.get(s.id);
     if (r === undefined) continue;
+    if (isDiverged(r)) {
+      g.diverged++;
+      continue;
+    }
     const list = g.seeds.get(s.seed) ?? [];
     list.push(r);
     g.seeds.set(s.seed, list);
@@ -159,6 +173,7 @@ export function aggregate(specs: readonly RunSpec[], records: readonly RunRecord
       n_seeds_expected: g.expectedPerSeed.size,
       n_grid: Math.min(...[...g.seeds.values()].map((l) => l.length)),
       n_grid_expected: Math.max(...g.expectedPerSeed.values()),
+      n_diverged: g.diverged,
       test_loss: median(best.map((r) => num(r.result.test_loss))),
       test_loss_min: Math.min(...best.map((r) => num(r.result.test_loss))),
       test_loss_max: Math.max(...best.map((r) => num(r.result.test_loss))),

@@ -7,7 +7,7 @@
  * size/cadence, which `lora-exp` fixes at 256 inputs every step). Pretrained frozen
  * models are pretrained once per (shape, seed) and cached for the process.
  */
-import { ConfigError, NumericError } from "../../errors";
+import { ConfigError, DivergenceError, NumericError } from "../../errors";
 import { makeTransformerPair } from "../../models/targets";
 import type { FNN, Transformer } from "../../models/types";
 import { initBackend } from "../../tf/backend";
@@ -114,6 +114,7 @@ function fromTrained(t: TrainOutcome, pretrainSteps: number, historyPoints: numb
     shift_accuracy: t.testShiftAccuracy,
     history: downsample(t, historyPoints),
     pretrain_steps: pretrainSteps,
+    status: "ok",
   };
 }
 
@@ -128,10 +129,27 @@ function fromExperiment(r: ExperimentResult, historyPoints: number): RunResult {
     shift_accuracy: r.shift_accuracy ?? null,
     history: h ? downsample({ trainLoss: h, valLoss: [], valSteps: [] }, historyPoints) : null,
     pretrain_steps: 0,
+    status: "ok",
   };
 }
 
 const trainSettings = (c: SweepConfig) => trainSettingsFor({ ...c, ce_target: ceTargetOf(c) });
+
+/** The record of a diverged run: NaN metrics (null in JSON), `status: "diverged"` and where it happened. */
+export function divergedResult(e: DivergenceError, pretrainSteps = 0): RunResult {
+  return {
+    test_loss: NaN,
+    test_shift_loss: NaN,
+    val_loss: NaN,
+    best_step: e.step,
+    accuracy: null,
+    shift_accuracy: null,
+    history: null,
+    pretrain_steps: pretrainSteps,
+    status: "diverged",
+    divergence: { step: e.step, quantity: e.quantity, message: e.message },
+  };
+}
 
 /** Whether a run goes through the batched FNN LoRA trainer. */
 export function batchable(s: RunSpec): boolean {
@@ -144,7 +162,17 @@ export function batchKey(s: RunSpec): string {
   return canonicalJson(rest);
 }
 
+/** Runs one spec; a diverged training run becomes a `diverged` result instead of a failure. */
 async function runOne(s: RunSpec, historyPoints: number): Promise<RunResult> {
+  try {
+    return await runOneOrThrow(s, historyPoints);
+  } catch (e) {
+    if (e instanceof DivergenceError) return divergedResult(e);
+    throw e;
+  }
+}
+
+async function runOneOrThrow(s: RunSpec, historyPoints: number): Promise<RunResult> {
   const c = s.config;
   if (s.method === "ours") {
     hookPretrainer();
@@ -179,6 +207,7 @@ async function runOne(s: RunSpec, historyPoints: number): Promise<RunResult> {
 function record(s: RunSpec, result: RunResult, seconds: number): RunRecord {
   for (const k of ["test_loss", "test_shift_loss"] as const) {
     if (!Number.isFinite(result[k]) && !Number.isNaN(result[k])) throw new NumericError(`run ${s.id}: ${k} is ${result[k]}`);
+    if (Number.isNaN(result[k]) && s.method !== "ours" && result.status !== "diverged") throw new NumericError(`run ${s.id}: ${k} is NaN but the run did not diverge`);
   }
   return {
     id: s.id,
@@ -231,7 +260,10 @@ export async function executeTask(specs: readonly RunSpec[], historyPoints: numb
         { ...trainSettings(c0), std: c0.std, tuneBias: c0.tune_bias === 1 },
       );
       const seconds = (performance.now() - start) / 1000 / specs.length;
-      prepared.forEach(({ s, frozen }, k) => emit(record(s, fromTrained(trained[k], frozen.steps, historyPoints), seconds)));
+      prepared.forEach(({ s, frozen }, k) => {
+        const d = trained[k].diverged;
+        emit(record(s, d !== undefined ? divergedResult(d, frozen.steps) : fromTrained(trained[k], frozen.steps, historyPoints), seconds));
+      });
       return { records, failures };
     } catch {
       // fall through: one at a time, so one bad run does not sink the group

@@ -13,16 +13,19 @@ import type { BudgetName, Provenance, RunRecord } from "./types";
 
 const STRING_COLUMNS = new Set(["preset", "budget", "point", "variant", "method", "frozen", "x_name", "curve"]);
 const NULLABLE = new Set(["accuracy", "shift_accuracy"]);
+/** Columns added after results were committed, with the value an older CSV implies (no diverged run was recorded then). */
+const ADDED_LATER: Readonly<Record<string, number>> = { n_diverged: 0 };
 
 function typedRows<T>(file: string, expected: readonly string[]): { provenance: Record<string, unknown>; rows: T[] } {
   if (!fs.existsSync(file)) throw new ConfigError(`${file} does not exist: run \`npm run sweep -- --preset …\` first (or check the budget name)`);
   const { provenance, columns, rows } = parseCsv(fs.readFileSync(file, "utf8"), file);
-  const missing = expected.filter((c) => !columns.includes(c));
+  const missing = expected.filter((c) => !columns.includes(c) && !(c in ADDED_LATER));
   if (missing.length > 0) throw new ConfigError(`${file} lacks columns ${missing.join(", ")}: regenerate it with \`npm run sweep -- aggregate\``);
   return {
     provenance,
     rows: rows.map((cells) => {
       const o: Record<string, string | number | null> = {};
+      for (const c of expected) if (!columns.includes(c) && c in ADDED_LATER) o[c] = ADDED_LATER[c];
       columns.forEach((c, i) => {
         const v = cells[i] ?? "";
         o[c] = STRING_COLUMNS.has(c) ? v : v === "" ? (NULLABLE.has(c) ? null : NaN) : Number(v);

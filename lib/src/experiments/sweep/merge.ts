@@ -4,9 +4,10 @@
  */
 import * as fs from "node:fs";
 import { ConfigError } from "../../errors";
+import { writeFileAtomic } from "../atomic";
 import { expandPreset, parsePreset } from "../presets";
 import { BUDGETS } from "./budgets";
-import { loadResultsFile } from "./store";
+import { acquireLock, loadResultsFile } from "./store";
 import type { Provenance, RunRecord, RunSpec } from "./types";
 
 export interface MergeReport {
@@ -19,7 +20,7 @@ export interface MergeReport {
   expected: number;
 }
 
-/** Merges `files` into `out` (written to a temporary file, then renamed: never half-written). */
+/** Merges `files` into `out` (under `out`'s lock, written to a temporary file, then renamed: never half-written). */
 export function mergeFiles(files: readonly string[], out: string): MergeReport {
   if (files.length === 0) throw new ConfigError("merge needs at least one results file: sweep merge FILES... --out FILE");
   let provenance: Provenance | null = null;
@@ -47,8 +48,12 @@ export function mergeFiles(files: readonly string[], out: string): MergeReport {
   const foreign = [...byId.keys()].filter((id) => !ids.has(id)).length;
   const merged: Provenance = { ...p, shard: `merged(${shards.join(" ")})`, runs_expected: specs.length, date: new Date().toISOString() };
   const lines = [JSON.stringify(merged), ...[...byId.values()].map((r) => JSON.stringify(r))];
-  const tmp = `${out}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, lines.join("\n") + "\n");
-  fs.renameSync(tmp, out);
+  // the output may be a results file a sweep is appending to: take its lock while replacing it
+  const release = acquireLock(out);
+  try {
+    writeFileAtomic(out, lines.join("\n") + "\n");
+  } finally {
+    release();
+  }
   return { out, records: byId.size, duplicates, foreign, missing, expected: specs.length };
 }

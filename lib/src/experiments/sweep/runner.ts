@@ -133,6 +133,14 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   const runs = shardRuns(o.preset, budget, shard).filter((r) => o.methods === undefined || o.methods.includes(r.method));
   const info = await backendInfo();
   const store = ResultStore.open(file, makeProvenance({ preset: o.preset, budget: o.budget, backend: info.name, shard: shardLabel(shard), runsExpected: runs.length }));
+  try {
+    return await runWithStore(o, store, runs, budget, file, start);
+  } finally {
+    store.close();
+  }
+}
+
+async function runWithStore(o: SweepOptions, store: ResultStore, runs: RunSpec[], budget: Budget, file: string, start: number): Promise<SweepSummary> {
   const log = o.log ?? (() => undefined);
   if (store.truncatedBytes > 0) log(`dropped a partial last line (${store.truncatedBytes} bytes) left by an interrupted run`);
   const alreadyDone = runs.filter((r) => store.done.has(r.id)).length;
@@ -152,19 +160,15 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   let ran = 0;
   const failures: Array<{ id: string; error: string }> = [];
   const total = pending.length;
-  try {
-    await runPool(planTasks(pending, o.batch ?? 1), o.workers ?? 1, budget.historyPoints, {
-      onRecord: (r) => {
-        if (store.append(r)) ran++;
-        log(`[${ran}/${total}] ${r.preset} ${r.point}${r.variant ? " " + r.variant : ""} ${r.method} ${r.frozen} ${r.x_name}=${r.x} seed=${r.seed} lr=${r.lr} wd=${r.weight_decay}: test ${r.result.test_loss.toExponential(3)} (${r.seconds.toFixed(1)} s)`);
-      },
-      onFailure: (f) => {
-        failures.push(f);
-        log(`FAILED ${f.id}: ${f.error}`);
-      },
-    });
-  } finally {
-    store.close();
-  }
+  await runPool(planTasks(pending, o.batch ?? 1), o.workers ?? 1, budget.historyPoints, {
+    onRecord: (r) => {
+      if (store.append(r)) ran++;
+      log(`[${ran}/${total}] ${r.preset} ${r.point}${r.variant ? " " + r.variant : ""} ${r.method} ${r.frozen} ${r.x_name}=${r.x} seed=${r.seed} lr=${r.lr} wd=${r.weight_decay}: ${r.result.status === "diverged" ? "DIVERGED" : `test ${r.result.test_loss.toExponential(3)}`} (${r.seconds.toFixed(1)} s)`);
+    },
+    onFailure: (f) => {
+      failures.push(f);
+      log(`FAILED ${f.id}: ${f.error}`);
+    },
+  });
   return { file, expected: runs.length, alreadyDone, reused, ran, failures, seconds: (performance.now() - start) / 1000 };
 }

@@ -77,6 +77,13 @@ export interface RunResult {
   history: History | null;
   /** Pretraining steps taken for a pretrained frozen model, else 0. */
   pretrain_steps: number;
+  /**
+   * `diverged`: training diverged (a `DivergenceError`; the metrics are NaN, stored as null, and
+   * `divergence` says where). Aggregation never picks such a run and counts it in `n_diverged`.
+   * Absent in records written before divergence was recorded: read it as `ok`.
+   */
+  status?: "ok" | "diverged";
+  divergence?: { step: number; quantity: string; message: string };
 }
 
 /** The labels that place a run in a figure, as results files and CSV rows spell them. */
