@@ -1,7 +1,9 @@
 /** Notebook 06 · Below the threshold (Theorem 5). */
 import { product, sub, vectorNorm } from "../linalg/matrix";
 import { sigma } from "../linalg/svd";
-import { type Exercise, field, isInteger, isMatrix, isMatrixArray, isNumber, isNumberArray, nearRelative, wrongType } from "./types";
+import { uniformVector } from "../linalg/draw";
+import { stream } from "../linalg/random";
+import { type Exercise, field, isInteger, isMatrix, isFunction, isMatrixArray, isNumber, isNumberArray, nearRelative, wrongType } from "./types";
 
 const EX1 = { R: 5 };
 const EX2 = { L: 3, size: 16, sigma: (k: number) => 2 ** -k, tolerance: 1e-3 };
@@ -10,6 +12,17 @@ const EX4 = {
   start: [2, 2],
   spectra: [(k: number) => 0.6 ** (k - 1), (k: number) => 0.5 * 0.88 ** (k - 1)],
 };
+
+function greedyReference(spectra: number[][], budget: number, start: number[]): number[] {
+  const g = [...start];
+  const next = (i: number) => spectra[i][g[i]] ?? 0;
+  while (g.reduce((a, v) => a + v, 0) < budget) {
+    let best = 0;
+    for (let i = 1; i < g.length; i++) if (next(i) > next(best)) best = i;
+    g[best]++;
+  }
+  return g;
+}
 
 export const notebook06: Exercise[] = [
   {
@@ -58,18 +71,27 @@ export const notebook06: Exercise[] = [
   },
   {
     id: "ex4",
-    kind: "derivation",
-    points: 2,
-    title: `section 4c's two blocks with a budget of T = ${EX4.budget} rank units: the greedy split [b1, b2]`,
-    hint: "start from 2 units per block as in 4c and spend each further unit where the next singular value of the block's spectrum is the larger.",
+    kind: "implementation",
+    points: 3,
+    title: "greedySplit(spectra, budget, start): the greedy rank allocation of section 4c for any number of blocks",
+    hint: "from `start`, spend one unit at a time on the block whose *next* singular value is the largest (the first such block on a tie); past the end of a spectrum the next value is 0.",
     check(answer) {
-      if (!isNumberArray(answer) || answer.length !== 2) return wrongType("[b1, b2]");
-      const g = [...EX4.start];
-      while (g[0] + g[1] < EX4.budget) {
-        const i = EX4.spectra[0](g[0] + 1) >= EX4.spectra[1](g[1] + 1) ? 0 : 1;
-        g[i]++;
+      if (!isFunction(answer)) return wrongType("a function (spectra: number[][], budget: number, start: number[]) => number[]");
+      const rng = stream(60, "exercises");
+      const decreasing = (n: number) => uniformVector(rng, n, 0, 1).sort((a, b) => b - a);
+      const cases: Array<[number[][], number, number[]]> = [
+        [EX4.spectra.map((f) => Array.from({ length: 16 }, (_, k) => f(k + 1))), EX4.budget, EX4.start],
+        [EX4.spectra.map((f) => Array.from({ length: 16 }, (_, k) => f(k + 1))), 12, EX4.start],
+        [[decreasing(8), decreasing(8), decreasing(8)], 14, [1, 1, 1]],
+        [[[1, 0.5], [0.9, 0.8, 0.7, 0.6]], 6, [0, 0]],
+      ];
+      for (const [spectra, budget, start] of cases) {
+        const got = answer(spectra.map((s) => [...s]), budget, [...start]);
+        if (!isNumberArray(got) || got.length !== spectra.length) return `greedySplit must return one number per block (${spectra.length} here).`;
+        if (got.reduce((a, v) => a + v, 0) !== budget) return "the split must spend exactly the budget.";
+        if (!greedyReference(spectra, budget, start).every((v, i) => v === got[i])) return `not the greedy split on ${spectra.length} blocks with a budget of ${budget}.`;
       }
-      return answer[0] === g[0] && answer[1] === g[1];
+      return true;
     },
   },
 ];
