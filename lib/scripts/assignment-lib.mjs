@@ -155,6 +155,16 @@ export async function runPool(tasks, jobs) {
   return results;
 }
 
+/** Grader processes still running (killed if the tool is interrupted). */
+export const running = new Set();
+
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    for (const child of running) child.kill("SIGTERM");
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  });
+}
+
 /**
  * Grade (or execute) one notebook with grade_notebook.py. Resolves the result object; a crash of the
  * grader process gives every test cell "error" with the reason.
@@ -167,11 +177,13 @@ export function gradeOne(python, { source, submission, resultPath, timeout, exec
     const args = [join(projectRoot, "lib", "scripts", "grade_notebook.py"), source, submission, resultPath, name, String(timeout), join(projectRoot, "notebooks")];
     if (executedOut) args.push(executedOut);
     const child = spawn(python, args, { cwd: join(projectRoot, "notebooks"), env: jupyterEnv(env) });
+    running.add(child);
     let log = "";
     child.stdout.on("data", (d) => (log += d));
     child.stderr.on("data", (d) => (log += d));
     child.on("error", (err) => (log += String(err)));
     child.on("close", (code) => {
+      running.delete(child);
       const seconds = (Date.now() - started) / 1000;
       let result = null;
       try {

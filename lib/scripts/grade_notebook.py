@@ -18,10 +18,12 @@ Never raises on a broken submission: unreadable JSON or a dead kernel give "erro
 Exit status 0 when RESULT_JSON was written, 3 on bad arguments.
 """
 import asyncio
+import atexit
 import json
 import math
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -142,6 +144,16 @@ async def run(nb, kernel_name, timeout, cwd, tests, answer_ids, notes, original_
         replies[cell_index] = execute_reply
 
     client.on_cell_executed = on_executed
+
+    def kill_kernel():  # on SIGTERM or an abrupt exit: no kernel left behind
+        try:
+            proc = getattr(getattr(client.km, "provisioner", None), "process", None) or getattr(client.km, "kernel", None)
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+        except Exception:
+            pass
+
+    atexit.register(kill_kernel)
     started = None
     for attempt in range(2):
         try:
@@ -237,6 +249,7 @@ async def run(nb, kernel_name, timeout, cwd, tests, answer_ids, notes, original_
 
 
 def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if len(sys.argv) not in (7, 8):
         print(__doc__, file=sys.stderr)
         sys.exit(3)

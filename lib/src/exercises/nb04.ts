@@ -9,7 +9,7 @@ import { type Exercise, field, isFNN, isFunction, isInteger, isNumber, isNumberA
 
 const EX1 = { D: 12, L: 3, seed: 3 };
 const EX2 = { D: 16, L: 3, R: 6, seeds: [5, 6] };
-const EX3 = { R: 8 };
+const EX3 = { R: 6 };
 
 export const notebook04: Exercise[] = [
   {
@@ -53,8 +53,8 @@ export const notebook04: Exercise[] = [
     id: "ex3",
     kind: "numeric",
     points: 2,
-    title: `the rigorous first-layer bias c = ρ·maxᵢ‖rowᵢ(Ŵ₁)‖ of the R = ${EX3.R} construction of section 4c`,
-    hint: "Ŵ₁ is the *adapted* first layer (ballBuilt.adapted.layers[0].W); maxRowNorm gives the largest row norm.",
+    title: `the rigorous first-layer bias c = ρ·maxᵢ‖rowᵢ(Ŵ₁)‖ of section 4c's bound-mode construction at R = ${EX3.R}`,
+    hint: "Ŵ₁ is the *adapted* first layer of your construction (.adapted.layers[0].W); maxRowNorm gives the largest row norm.",
     check(answer, data) {
       const frozen = field("04 ex3", data, "frozen", isFNN, "the frozen FNN (p0.frozen)");
       const target = field("04 ex3", data, "target", isFNN, "the target FNN (p0.target)");

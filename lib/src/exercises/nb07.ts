@@ -13,7 +13,7 @@ import { type Exercise, isFunction, isInteger, isMatrix, wrongType } from "./typ
 
 const EX1 = { D: 12 };
 const EX2 = { D: 16, R: 3, draws: 3 };
-const EX3 = { D: 16, H: 2, L: 2, R: 8 };
+const EX3 = { D: 12, H: 3, L: 2, R: 5 };
 const EX5 = { D: 16, H: 2, changeRank: 2 };
 
 /**

@@ -3,8 +3,8 @@ import { addColumn } from "../linalg/matrix";
 import { makeFNNPair } from "../models/targets";
 import { type Exercise, isFunction, isInteger, isMatrix, wrongType } from "./types";
 
-const EX1 = { D: 16, L: 8, R: 3 };
-const EX2 = { D: 16, L: 8, k: 4 };
+const EX1 = { D: 12, L: 6, R: 3 };
+const EX2 = { D: 16, L: 4, k: 3 };
 const EX3 = { D: 16, seeds: [80, 81, 82] };
 
 export const notebook08: Exercise[] = [
@@ -23,7 +23,7 @@ export const notebook08: Exercise[] = [
     id: "ex2",
     kind: "derivation",
     points: 2,
-    title: `the LoRA rank (biases fixed) with exactly as many parameters as tuning the last ${EX2.k} layers without biases`,
+    title: `D = ${EX2.D}, L = ${EX2.L}: the LoRA rank (biases fixed) with exactly as many parameters as tuning the last ${EX2.k} layers without biases`,
     hint: "write both counts in D, L, k and R and solve for R.",
     check(answer) {
       if (!isInteger(answer)) return wrongType("a whole number (a rank)");

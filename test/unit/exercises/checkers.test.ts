@@ -26,7 +26,7 @@ const lin4 = makeFNNPair({ width: 16, targetDepth: 1, frozenDepth: 4, activation
 const lin4Ws = lin4.frozen.layers.map((l) => l.W), lin4Wbar = lin4.target.layers[0].W;
 const p0 = makeFNNPair({ width: 16, targetDepth: 1, frozenDepth: 2, activation: "relu", bias: true, seed: 0 });
 const rho = 25;
-const ballW1 = constructFNN(p0.frozen, p0.target, { rank: 8, bias: { mode: "bound", rho: rho } }).adapted.layers[0].W;
+const ballW1 = constructFNN(p0.frozen, p0.target, { rank: 6, bias: { mode: "bound", rho: rho } }).adapted.layers[0].W;
 const calib = makeFNNPair({ width: 16, targetDepth: 1, frozenDepth: 2, activation: "relu", bias: true, seed: 1 });
 
 function fltCount(): number {
@@ -105,15 +105,15 @@ const cases: Case[] = [
   },
   { nb: "07", id: "ex1", right: 6, wrong: [12, 3] },
   { nb: "07", id: "ex2", right: 6, wrong: [3, 9] },
-  { nb: "07", id: "ex3", right: 18 * 2 * 8 * 16 + 2 * 2 * 16, wrong: [18 * 2 * 8 * 16, 16 * 2 * 8 * 16 + 64] },
+  { nb: "07", id: "ex3", right: 26 * 2 * 5 * 12 + 2 * 2 * 12, wrong: [26 * 2 * 5 * 12, 24 * 2 * 5 * 12 + 48] },
   {
     nb: "07", id: "ex4",
     right: (f: Transformer, t: Transformer, l: number) => (l === 0 ? identity(f.width) : mmul(t.blocks[l - 1].W2, invert(f.blocks[l - 1].W2))),
     wrong: [(f: Transformer, t: Transformer, l: number) => (l === 0 ? identity(f.width) : mmul(invert(f.blocks[l - 1].W2), t.blocks[l - 1].W2)), (f: Transformer) => identity(f.width)],
   },
   { nb: "07", id: "ex5", right: 1, wrong: [2, 8] },
-  { nb: "08", id: "ex1", right: 896, wrong: [768, 128] },
-  { nb: "08", id: "ex2", right: 4, wrong: [2, 8] },
+  { nb: "08", id: "ex1", right: 504, wrong: [432, 72] },
+  { nb: "08", id: "ex2", right: 6, wrong: [3, 12] },
   {
     nb: "08", id: "ex3",
     right: (W1: Matrix, b1: number[]) => mmul(invert(W1), sub(scale(Matrix.ones(W1.rows, 1), -1), Matrix.columnVector(b1))),
