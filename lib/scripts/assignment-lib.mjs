@@ -37,7 +37,8 @@ function toSourceLines(text) {
  * Replace every `begin … end` region of `text` (marker lines included) by `replacement` (null:
  * drop it), keeping the begin line's indentation. Throws AssignmentError on unbalanced markers.
  */
-export function replaceRegions(text, [begin, end], replacement, where) {
+export function replaceRegions(text, markers, replacement, where) {
+  const [begin, end] = markers;
   const out = [];
   let inside = false;
   for (const line of text.split("\n")) {

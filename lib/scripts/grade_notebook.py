@@ -278,12 +278,14 @@ def main():
     except Exception as err:
         finish({gid: ("error", "the submission could not be read as a notebook (%s: %s)" % (type(err).__name__, str(err)[:200])) for gid in points})
         return
+    instructor_sources = {source_text(c).strip() for c in source.cells}
     for c in submission.cells:
-        if c.get("cell_type") == "code":
+        if c.get("cell_type") == "code" and source_text(c).strip() not in instructor_sources:
             text = source_text(c)
             for pattern, what in SUSPICIOUS:
-                if pattern.search(text) and nbg(c).get("grade_id") not in points:
-                    notes.append("review by hand: a cell %s (%s)" % (what, text.strip().splitlines()[0][:80] if text.strip() else ""))
+                line = next((l for l in text.splitlines() if pattern.search(l)), None)
+                if line is not None and nbg(c).get("grade_id") not in points:
+                    notes.append("review by hand: a cell %s (`%s`)" % (what, line.strip()[:100]))
     tests_, answer_ids = merge(source, submission, notes)
     original_sources = {}
     status = asyncio.run(run(submission, kernel_name, timeout, cwd, tests_, answer_ids, notes, original_sources))

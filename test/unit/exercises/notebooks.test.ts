@@ -38,6 +38,9 @@ for (const name of listNotebooks()) {
       assert.match(text(answer).split("\n")[0], /^let \w+: .+ = (undefined|\{[^}]*\});$/, `${name} ${e.id}: the stub declares the answer and leaves it undefined`);
       const stubLine = text(answer).split("\n")[0];
       assert.ok(!/[0-9]/.test(stubLine.slice(stubLine.lastIndexOf(" = "))), `${name} ${e.id}: no number in the stub's initial value`);
+      const question = nb.cells.slice(0, nb.cells.indexOf(answer)).reverse().find((c) => c.cell_type === "markdown")!;
+      const stated = /\*\*Exercise \d+\*\* \((\d+) points?/.exec(text(question));
+      assert.equal(Number(stated?.[1]), e.points, `${name} ${e.id}: the question states the points of its test cell`);
       const call = new RegExp(`checkExercise\\("${key}", "${e.id}", `);
       assert.match(text(check), call, `${name} ${e.id}: the check cell calls checkExercise("${key}", "${e.id}", …)`);
       const hidden = replaceRegions(text(check), MARKERS.hidden, "HIDDEN", name);
