@@ -119,19 +119,22 @@ async function grade(opts) {
   const rows = [];
   const started = Date.now();
   const graded = [];
+  const seen = new Set();
+  const extraNotes = new Map(); // "student/notebook" -> notes about skipped files
   for (const s of submissions) {
     const src = matchSource(sourceNames, s.notebook);
     if (src === null) {
       console.warn(`skipped ${s.path}: no instructor notebook matches ${s.notebook}`);
       continue;
     }
+    if (seen.has(`${s.student}/${src}`)) {
+      const why = `${s.path} was not graded: ${s.student} already has a submission of ${src} (the first in name order is graded)`;
+      console.warn(why);
+      extraNotes.set(`${s.student}/${src}`, [...(extraNotes.get(`${s.student}/${src}`) ?? []), why]);
+      continue;
+    }
+    seen.add(`${s.student}/${src}`);
     graded.push({ ...s, source: src });
-  }
-  const seen = new Set();
-  for (const g of graded) {
-    const key = `${g.student}/${g.source}`;
-    if (seen.has(key)) throw new AssignmentError(`two submissions of ${g.source} for student ${g.student}: grade them separately`);
-    seen.add(key);
   }
   try {
     const results = await runPool(graded.map((g, i) => async () => {
@@ -146,7 +149,7 @@ async function grade(opts) {
       const g = graded[i];
       for (const t of r.tests) rows.push({ student: g.student, notebook: g.source, ...t });
       if (!notes.has(g.student)) notes.set(g.student, new Map());
-      notes.get(g.student).set(g.source, r.notes ?? []);
+      notes.get(g.student).set(g.source, [...(extraNotes.get(`${g.student}/${g.source}`) ?? []), ...(r.notes ?? [])]);
     });
     // a notebook some students handed in and others did not: "missing" rows
     const students = [...new Set(graded.map((g) => g.student))].sort();

@@ -12,17 +12,17 @@ import { randomFnnThreshold } from "../theory/fnn";
 import { lemma1OptimalError } from "../theory/lemma1";
 import { type Exercise, isIntegerArray, field, isFNN, isFunction, isInteger, isMatrix, isMatrixArray, isNumber, nearRelative, wrongType } from "./types";
 
-const EX1 = { D: 16, L: 6, Lbar: 2 };
+const EX1 = { D: 16, L: 7, Lbar: 3 };
 const EX3 = { L: 4, errorIndex: 11 };
 const EX4 = { factors: [1, 2, 3, 5, 8], exactMse: 1e-12 };
 
 export const notebook09: Exercise[] = [
   {
     id: "ex1",
-    kind: "numeric",
-    points: 1,
-    title: `the smallest exact rank for D = ${EX1.D}, L̄ = ${EX1.Lbar}, L = ${EX1.L} on random weights (Corollary 4)`,
-    hint: "each target layer gets a block of ⌊L/L̄⌋ frozen layers, and each block's discrepancy is full-rank.",
+    kind: "derivation",
+    points: 2,
+    title: `the smallest exact rank for D = ${EX1.D}, L̄ = ${EX1.Lbar}, L = ${EX1.L} on random weights (Corollary 4, uniform partition)`,
+    hint: "split the L frozen layers into L̄ consecutive blocks as equal as possible; every block's discrepancy is full-rank, so which block needs the most rank?",
     check(answer) {
       if (!isInteger(answer)) return wrongType("a whole number (a rank)");
       return answer === randomFnnThreshold(EX1.D, EX1.L, EX1.Lbar);

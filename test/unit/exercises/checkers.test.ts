@@ -120,7 +120,7 @@ const cases: Case[] = [
     wrong: [(W1: Matrix) => Matrix.zeros(W1.rows, 1), (W1: Matrix, b1: number[]) => mmul(invert(W1), sub(Matrix.ones(W1.rows, 1), Matrix.columnVector(b1)))],
   },
   { nb: "08", id: "ex4", right: false, wrong: [true] },
-  { nb: "09", id: "ex1", right: 6, wrong: [3, 8] },
+  { nb: "09", id: "ex1", right: 8, wrong: [6, 3, 7] },
   {
     nb: "09", id: "ex2",
     right: (E: Matrix, ranks: number[]) => { const s = singularValues(E), k = ranks.reduce((a, b) => a + b, 0); return k < s.length ? s[k] : 0; },
