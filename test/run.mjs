@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test suite with node's test runner: unit tests (test/unit/**/*.test.ts, through tsx)
-// then the notebook tests (test/notebooks.test.ts). `--unit` or `--notebooks` runs one part.
+// then the notebook tests (test/notebooks.test.ts) and the coursework release/grade test (test/assignment.test.ts). `--unit` or `--notebooks` runs one part.
 // Extra arguments after `--` are passed to node (e.g. `-- --test-name-pattern=Lemma`).
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -28,7 +28,7 @@ function collect(dir) {
 
 const files = [];
 if (!onlyNotebooks) files.push(...collect(join(testDir, "unit")));
-if (!onlyUnit) files.push(join(testDir, "notebooks.test.ts"));
+if (!onlyUnit) files.push(join(testDir, "notebooks.test.ts"), join(testDir, "assignment.test.ts"));
 
 const result = spawnSync(
   process.execPath,

@@ -32,3 +32,5 @@ export {
 export { figureSpec } from "./experiments/figures";
 // notebooks
 export * from "./viz";
+// exercises (graded in the library: the notebooks never hold the expected value)
+export * from "./exercises";

@@ -1,8 +1,10 @@
 /**
- * Claims and exercises in notebooks.
+ * Claims and quick checks in notebooks.
  * `verify` backs a sentence of the prose with an assertion: it prints `✔ statement` or throws.
- * `selfCheck` grades an exercise: it prints "correct" or says what is off, and never throws, so
- * an unanswered exercise does not stop the notebook.
+ * `selfCheck` compares a value with an expectation given in the cell: it prints "correct" or what is
+ * off (never the expectation), and never throws. The course's graded exercises do not use it — their
+ * expectation would then sit in the notebook — but `checkExercise` / `assertExercise`
+ * (lib/src/exercises), whose checkers compute it in the library.
  */
 
 /** Thrown by `verify` when a claim of the course does not hold. */
