@@ -5,3 +5,4 @@ export * from "./specs";
 export * from "./progress";
 export * from "./checks";
 export * from "./frame";
+export * from "./paper-overlay";
