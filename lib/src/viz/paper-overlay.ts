@@ -56,7 +56,7 @@ export function withPaperPoints(spec: TopLevelSpec, o: PaperOverlayOptions): Top
         x,
         y,
         color,
-        shape: { field: PAPER_SOURCE_FIELD, type: "nominal", title: null, scale: { domain: [label], range: ["diamond"] }, legend: { labelExpr: `'${label} (official repository)'` } },
+        shape: { field: PAPER_SOURCE_FIELD, type: "nominal", title: "official repository", scale: { domain: [label], range: ["diamond"] }, legend: { labelExpr: `'${label}'` } },
       },
     },
   );

@@ -203,3 +203,21 @@ test("paperComparison pairs ours with the paper and applies the stated agreement
   assert.equal(agrees("accuracy", 0.95, null, null, 0.85, 0.005), false);
   assert.equal(paperPoints("depth", ref).length, 0, "presets without an official figure have no paper points");
 });
+
+test("withPaperPoints layers the paper's diamonds on a faceted chart without changing it, and the chart's own line skips them", async () => {
+  const { lineChart, renderSvg, withPaperPoints } = await import("../../../lib/src/viz");
+  const data = [1, 2, 3].flatMap((x) => ["random", "pretrained"].map((panel) => ({ x, mse: 10 ** -x, method: "ours", panel })));
+  const spec = lineChart({ data, x: "x", y: "mse", color: "method", column: "panel", logY: true });
+  const before = JSON.stringify(spec);
+  assert.equal(withPaperPoints(spec, { points: [], x: "x", y: "mse" }), spec, "no paper points: the chart itself");
+  const points = [{ x: 2, mse: 0.02, lo: 0.018, hi: 0.022, method: "ours", panel: "random" }];
+  const over = withPaperPoints(spec, { points, x: "x", y: "mse", color: "method", column: "panel" });
+  assert.equal(JSON.stringify(spec), before, "the input spec is not mutated");
+  const inner = (over as unknown as { spec: { layer: Array<{ transform?: Array<{ filter: string }>; mark?: { type: string; shape?: string } }> } }).spec;
+  assert.match(inner.layer[0].transform![0].filter, /!== 'paper'/, "the chart's line reads only our rows");
+  assert.deepEqual(inner.layer.slice(-2).map((l) => l.mark?.type), ["rule", "point"]);
+  const svg = await renderSvg(over);
+  assert.match(svg, />paper</, "legend entry 'paper'");
+  assert.match(svg, /official repository/);
+  assert.doesNotMatch(await renderSvg(spec), /official repository/);
+});
