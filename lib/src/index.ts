@@ -33,7 +33,7 @@ export { figureSpec, figureSpecWithPaper } from "./experiments/figures";
 // the paper's own figure values (data/reference) and ours beside them
 export { loadPaperReference, paperValue, referenceDir, type PaperReferenceRow } from "./experiments/reference";
 export {
-  paperPoints, paperComparison, agrees, AGREEMENT_CRITERION, PAPER_MAPPINGS,
+  paperPoints, paperComparison, curvePoints, curvesComparison, agrees, AGREEMENT_CRITERION, PAPER_MAPPINGS,
   type PaperPoint, type PaperMapping, type PaperComparisonRow, type CourseSeries,
 } from "./experiments/paper-compare";
 // notebooks

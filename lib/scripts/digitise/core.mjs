@@ -69,7 +69,10 @@ export function findFrames(img, minWidth = 60) {
     return last;
   };
   for (const g of groups) {
-    const top = Math.min(...g.ys);
+   // one group may hold the spines of panels stacked in a column (same left/right ends): peel them off
+   let ys = [...g.ys].sort((a, b) => a - b);
+   while (ys.length > 0) {
+    const top = ys[0];
     const runEnd = Math.max(darkRun(g.x0, top), darkRun(g.x1, top));
     // the spines run on into tick marks: the bottom is the lowest row that is mostly dark (or, hidden
     // behind a legend, the end of the spines)
@@ -82,6 +85,7 @@ export function findFrames(img, minWidth = 60) {
         break;
       }
     }
+    ys = ys.filter((y) => y > Math.max(bottom, top) + 2);
     if (bottom - top < 30) continue;
     // the left spine must be dark over most of the height; the right one may hide behind a legend
     const sideDark = (x) => {
@@ -93,6 +97,7 @@ export function findFrames(img, minWidth = 60) {
     if (Math.min(l, r) < 0.3 || Math.max(l, r) < 0.6) continue;
     if (frames.some((f) => f.left === g.x0 && f.top <= top && f.bottom >= top)) continue;
     frames.push({ left: g.x0, right: g.x1, top, bottom });
+   }
   }
   frames.sort((a, b) => (Math.abs(a.top - b.top) > 20 ? a.top - b.top : a.left - b.left));
   return frames;
@@ -253,6 +258,25 @@ export function findMarker(img, frame, rgb, cx, opts = {}) {
 }
 
 /**
+ * A line series (no markers) at pixel column `cx`: the rows of the colour in columns cx±1; the value is
+ * their median row, the half-spread of the band (a noisy curve oscillates) is returned as `spread`.
+ */
+export function findLine(img, frame, rgb, cx, opts = {}) {
+  const tol = opts.tolerance ?? 60;
+  const rows = [];
+  for (let y = frame.top + 1; y < frame.bottom; y++) {
+    for (let x = Math.round(cx) - 1; x <= Math.round(cx) + 1; x++) {
+      if (x > frame.left && x < frame.right && matches(pixel(img, x, y), rgb, tol)) {
+        rows.push(y);
+        break;
+      }
+    }
+  }
+  if (rows.length === 0) return null;
+  return { row: rows[Math.floor(rows.length / 2)], rows: rows.length, spread: (rows[rows.length - 1] - rows[0]) / 2 };
+}
+
+/**
  * Digitise one panel: gridlines → axis maps, then one marker per expected x of each series.
  * `panel` = {xTicks, yTicks, xScale, yScale, series: [{name, colour, xs}]}; returns points with
  * the ±1-pixel uncertainty in y's units (absolute, upper side on log axes).
@@ -274,12 +298,12 @@ export function digitisePanel(img, frame, panel) {
         missing.push({ series: s.name, x, why: "outside the frame" });
         continue;
       }
-      const m = findMarker(img, frame, rgb, cx, { ...(s.marker ?? {}), exclude: legends });
+      const m = s.line ? findLine(img, frame, rgb, cx) : findMarker(img, frame, rgb, cx, { ...(s.marker ?? {}), exclude: legends });
       if (!m) {
         missing.push({ series: s.name, x, why: "no marker of this colour (hidden or clipped)" });
         continue;
       }
-      points.push({ series: s.name, x, y: ymap.toData(m.row), px: cx, py: m.row, rows: m.rows });
+      points.push({ series: s.name, x, y: ymap.toData(m.row), px: cx, py: m.row, rows: m.rows, spread: m.spread ?? 0, line: Boolean(s.line) });
     }
   }
   // ±1 pixel plus the gridlines' misfit, plus the rows a partly hidden marker lacks against the
@@ -289,7 +313,8 @@ export function digitisePanel(img, frame, panel) {
     const rows = mine.map((p) => p.rows).sort((a, b) => a - b);
     const typical = rows[Math.floor(rows.length / 2)] ?? 0;
     for (const p of mine) {
-      const px = 1 + ymap.residualPx + Math.max(0, typical - p.rows);
+      // markers: rows a partly hidden marker lacks; lines: half the band a noisy curve covers in the column
+      const px = 1 + ymap.residualPx + (p.line ? p.spread : Math.max(0, typical - p.rows));
       p.uncertaintyPx = px;
       p.uncertainty = ymap.scale === "log" ? p.y * (10 ** (Math.abs(ymap.slope) * px) - 1) : Math.abs(ymap.slope) * px;
     }

@@ -20,9 +20,15 @@ import { DigitiseError, digitisePanel, findFrames, findGridlines } from "./core.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const COLUMNS = ["figure", "panel", "series", "x", "y", "method", "uncertainty", "source"];
 
-/** "1..16", "256*(1..7)", "64*(1..16)+32" → numbers. */
+/** "1..16", "256*(1..7)", "64*(1..16)+32", "0..5000:250" → numbers. */
 export function expandXs(spec) {
   if (Array.isArray(spec)) return spec;
+  const stepped = /^(\d+)\.\.(\d+):(\d+)$/.exec(spec);
+  if (stepped) {
+    const out = [];
+    for (let x = Number(stepped[1]); x <= Number(stepped[2]); x += Number(stepped[3])) out.push(x);
+    return out;
+  }
   const m = /^(?:(\d+)\*\()?(\d+)\.\.(\d+)\)?(?:\+(\d+))?$/.exec(spec);
   if (!m) throw new DigitiseError(`xs must be "a..b", "k*(a..b)" or "k*(a..b)+c", got ${JSON.stringify(spec)}`);
   const k = m[1] ? Number(m[1]) : 1;
@@ -107,7 +113,7 @@ export function digitiseFigure(img, fig, source) {
       yTicks: fig.yTicksByPanel ? fig.yTicksByPanel[i] : fig.yTicks,
       xScale: fig.xScale ?? "linear",
       yScale: fig.yScale,
-      series: fig.series.map((s) => ({ name: s.name, colour: s.colour, xs: expandXs(s.xs) })),
+      series: fig.series.map((s) => ({ name: s.name, colour: s.colour, xs: expandXs(s.xs), line: s.line === true })),
       yGridlines: sharedY ?? undefined,
     };
     const res = digitisePanel(img, frames[i], panel);

@@ -13,7 +13,7 @@ import { loadHistory, loadResults } from "./sweep/load";
 import { csvFile, figuresDir, historyCsvFile, resultsDir } from "./sweep/paths";
 import type { BudgetName } from "./sweep/types";
 import { PRESET_NAMES, type PresetName } from "./presets";
-import { PAPER_MAPPINGS, paperPoints, type PaperPoint } from "./paper-compare";
+import { PAPER_MAPPINGS, curvePoints, paperPoints, type PaperPoint } from "./paper-compare";
 import type { PaperReferenceRow } from "./reference";
 import { withPaperPoints } from "../viz/paper-overlay";
 
@@ -65,6 +65,14 @@ function paperChartRow(preset: PresetName, p: PaperPoint): Row {
  */
 export function figureSpecWithPaper(preset: PresetName, budget: BudgetName, rs: readonly ResultRow[], history: readonly HistoryRow[] = [], ref?: readonly PaperReferenceRow[]): TopLevelSpec {
   const spec = figureSpec(preset, budget, rs, history);
+  if (preset === "curves") {
+    // the official convergence figure: one best run per rank, L̄=1, L=2 (our chart's ranks only)
+    const ranks = new Set(history.map((h) => `R=${String(h.x).padStart(2, " ")}`));
+    const pts = curvePoints(ref)
+      .map((p) => ({ rank: `R=${String(p.rank).padStart(2, " ")}`, step: p.step, loss: p.ref.y, lo: Math.max(p.ref.y - p.ref.uncertainty, p.ref.y / 10), hi: p.ref.y + p.ref.uncertainty, paper: `${p.ref.figure} ${p.ref.panel} ${p.ref.series} (${p.ref.method}, ${p.ref.source})` }) as Row)
+      .filter((r) => ranks.has(String(r.rank)));
+    return withPaperPoints(spec, { points: pts, x: "step", y: "loss", color: "rank" });
+  }
   const f = overlayFields(preset);
   if (f === null || PAPER_MAPPINGS[preset].length === 0) return spec;
   const panels = new Set(rs.map((r) => (preset === "classification" ? classPanel(r.variant) : panel(r))));

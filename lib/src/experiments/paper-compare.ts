@@ -3,7 +3,7 @@
  * corresponds to, the paper's points in the course's coordinates (for the "paper" marks of every
  * figure), and the ours/paper ratio table with a stated agreement criterion.
  */
-import type { ResultRow } from "./sweep/aggregate";
+import type { HistoryRow, ResultRow } from "./sweep/aggregate";
 import type { PresetName } from "./presets";
 import { loadPaperReference, paperValue, type PaperReferenceRow } from "./reference";
 
@@ -67,8 +67,9 @@ export const PAPER_MAPPINGS: Record<PresetName, readonly PaperMapping[]> = {
     { figure: "train_test_gen_ours", panel: "Lbar=1,L=2", series: "ours", course: { point: "L̄=1, L=2", frozen: "random", method: "ours", variant: "" }, courseX: "x", toCourseX: rank, metric: "test_loss" },
     { figure: "train_test_gen_ours", panel: "Lbar=2,L=4", series: "ours", course: { point: "L̄=2, L=4", frozen: "random", method: "ours", variant: "" }, courseX: "x", toCourseX: rank, metric: "test_loss" },
   ],
-  // no official figure drawn (see data/reference/README.md): shift (regression under shift), curves
-  // (lines without markers, not digitised), depth and rank-allocation (not in the official notebooks)
+  // curves: the official `convergence` is a training curve, compared with our history (curvePoints /
+  // curvesComparison), not with result rows. No official figure (data/reference/README.md): shift
+  // (regression under shift), depth and rank-allocation (not in the official notebooks)
   shift: [],
   curves: [],
   depth: [],
@@ -158,6 +159,31 @@ export function paperComparison(preset: PresetName, rows: readonly ResultRow[], 
     if (ours === null || !Number.isFinite(ours)) continue;
     const [min, max] = m.metric === "accuracy" ? [null, null] : [r.test_loss_min, r.test_loss_max];
     out.push({ figure: m.figure, panel: m.panel, series: m.series, x: p.courseX, ours, ours_min: min, ours_max: max, paper: p.y, paper_uncertainty: p.ref.uncertainty, paper_method: p.ref.method, ratio: ours / p.y, agrees: agrees(m.metric, ours, min, max, p.y, p.ref.uncertainty) });
+  }
+  return out;
+}
+
+/** The official training curves (`convergence`, L̄=1, L=2 panel: one best run per rank, digitised every 250 steps). */
+export function curvePoints(ref?: readonly PaperReferenceRow[]): Array<{ rank: number; step: number; ref: PaperReferenceRow }> {
+  const all = ref ?? loadPaperReference();
+  return all
+    .filter((r) => r.figure === "convergence" && r.panel === "Lbar=1,L=2" && r.y > 2 * r.uncertainty)
+    .map((r) => ({ rank: Number(r.series.replace("rank=", "")), step: r.x, ref: r }));
+}
+
+/**
+ * Our median training curve (L̄=1, L=2, gradient LoRA) beside the official one at the given steps (our
+ * history row nearest each step). A curve has no seed range: it agrees when the paper's value ± its
+ * uncertainty (±1 px plus half the band a noisy curve covers) contains ours.
+ */
+export function curvesComparison(history: readonly HistoryRow[], opts: { steps?: readonly number[]; ref?: readonly PaperReferenceRow[] } = {}): PaperComparisonRow[] {
+  const out: PaperComparisonRow[] = [];
+  for (const p of curvePoints(opts.ref)) {
+    if (opts.steps && !opts.steps.includes(p.step)) continue;
+    const mine = history.filter((h) => h.point === "L̄=1, L=2" && h.method === "sgd" && h.curve === "train" && h.x === p.rank);
+    if (mine.length === 0) continue;
+    const near = mine.reduce((a, b) => (Math.abs(b.step - p.step) < Math.abs(a.step - p.step) ? b : a));
+    out.push({ figure: "convergence", panel: `Lbar=1,L=2 · step ${p.step}`, series: p.ref.series, x: p.rank, ours: near.loss, ours_min: null, ours_max: null, paper: p.ref.y, paper_uncertainty: p.ref.uncertainty, paper_method: p.ref.method, ratio: near.loss / p.ref.y, agrees: agrees("test_loss", near.loss, null, null, p.ref.y, p.ref.uncertainty) });
   }
   return out;
 }

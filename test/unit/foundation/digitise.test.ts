@@ -6,10 +6,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PNG } from "pngjs";
-import { DigitiseError, findFrames, findGridlines, findLegendBoxes } from "../../../lib/scripts/digitise/core.mjs";
+import { DigitiseError, findFrames, findGridlines, findLegendBoxes, findLine } from "../../../lib/scripts/digitise/core.mjs";
 import { digitiseFigure, expandXs, parseStored, writeCsv } from "../../../lib/scripts/digitise/digitise.mjs";
 import { loadPaperReference, paperValue } from "../../../lib/src/experiments/reference";
-import { agrees, paperComparison, paperPoints } from "../../../lib/src/experiments/paper-compare";
+import { agrees, curvesComparison, paperComparison, paperPoints } from "../../../lib/src/experiments/paper-compare";
 import { ConfigError } from "../../../lib/src/errors";
 import type { ResultRow } from "../../../lib/src/experiments/sweep/aggregate";
 
@@ -180,7 +180,7 @@ test("loadPaperReference returns typed rows, prefers stored values, and rejects 
 test("the committed data/reference loads: every figure has rows, stored rows carry no uncertainty", () => {
   const all = loadPaperReference();
   const figures = new Set(all.map((r) => r.figure));
-  for (const f of ["figure1", "figure2", "log_fnn_approx", "tfn_approx", "flt_approx", "lora_bitfit_approx", "train_test_gen", "bin_classification", "bin_in_out_dist"]) assert.ok(figures.has(f), `${f} has reference rows`);
+  for (const f of ["figure1", "figure2", "log_fnn_approx", "tfn_approx", "flt_approx", "lora_bitfit_approx", "train_test_gen", "bin_classification", "bin_in_out_dist", "convergence"]) assert.ok(figures.has(f), `${f} has reference rows`);
   for (const r of all) {
     assert.ok(r.method === "digitised" ? r.uncertainty > 0 : r.uncertainty === 0, `${r.figure} ${r.series}@${r.x}`);
     assert.match(r.source, /@[0-9a-f]{7} cell \d+$/);
@@ -220,4 +220,32 @@ test("withPaperPoints layers the paper's diamonds on a faceted chart without cha
   assert.match(svg, />paper</, "legend entry 'paper'");
   assert.match(svg, /official repository/);
   assert.doesNotMatch(await renderSvg(spec), /official repository/);
+});
+
+test("a line series (no markers) is read as the median row of its colour band, with half the band as spread", () => {
+  const c = new Canvas(420, 300);
+  drawPanel(c, {});
+  // a noisy curve: rows 96..104 covered in columns 199..201, the rest of the line elsewhere
+  for (let x = 150; x <= 250; x++) c.rect(x, 100, x, 101, PINK);
+  c.rect(199, 96, 201, 104, PINK);
+  const img = c.decoded();
+  const got = findLine(img, frame, PINK, 200);
+  assert.equal(got.row, 100, "median of rows 96..104");
+  assert.equal(got.spread, 4);
+  assert.equal(findLine(img, frame, BLUE, 200), null, "no band of another colour");
+  const cal = { ...calibration, series: [{ name: "noisy", colour: "#DD3497", xs: [8], line: true }] };
+  const { rows } = digitiseFigure(img, cal, "s");
+  // 20 px per decade: ±(1 + 4) px = 0.25 decades above the value
+  assert.ok(Math.abs(rows[0].uncertainty - rows[0].y * (10 ** 0.25 - 1)) < 1e-12 * rows[0].y, `uncertainty ${rows[0].uncertainty}`);
+  assert.deepEqual(expandXs("0..1000:250"), [0, 250, 500, 750, 1000]);
+});
+
+test("curvesComparison pairs our median history with the official curve at the nearest step", () => {
+  const ref = loadPaperReference(undefined, { dir: tmpReference(['convergence,"Lbar=1,L=2",rank=4,1000,0.02,digitised,0.004,x@abcdef0 cell 5']) });
+  const h = (step: number, loss: number) => ({ point: "L̄=1, L=2", variant: "", method: "sgd", frozen: "random", x_name: "rank", x: 4, curve: "train" as const, step, loss, n_seeds: 5 });
+  const cmp = curvesComparison([h(951, 1), h(1001, 0.023), h(1051, 1)], { ref });
+  assert.equal(cmp.length, 1);
+  assert.equal(cmp[0].ours, 0.023, "the history row nearest step 1000");
+  assert.equal(cmp[0].agrees, true, "0.02 ± 0.004 contains 0.023");
+  assert.equal(curvesComparison([h(1001, 0.03)], { ref })[0].agrees, false);
 });
