@@ -230,6 +230,7 @@ test("a line series (no markers) is read as the median row of its colour band, w
   c.rect(199, 96, 201, 104, PINK);
   const img = c.decoded();
   const got = findLine(img, frame, PINK, 200);
+  assert.ok(got !== null, "the band is found");
   assert.equal(got.row, 100, "median of rows 96..104");
   assert.equal(got.spread, 4);
   assert.equal(findLine(img, frame, BLUE, 200), null, "no band of another colour");
