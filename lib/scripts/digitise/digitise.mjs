@@ -39,7 +39,8 @@ export function expandXs(spec) {
 }
 
 function csvCell(v) {
-  const s = typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toPrecision(6)) : String(v);
+  // numbers as given: stored values keep every printed digit, digitised ones are rounded where they are made
+  const s = String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -117,7 +118,8 @@ export function digitiseFigure(img, fig, source) {
       yGridlines: sharedY ?? undefined,
     };
     const res = digitisePanel(img, frames[i], panel);
-    for (const p of res.points) rows.push({ figure: fig.figure, panel: name, series: p.series, x: p.x, y: p.y, method: "digitised", uncertainty: p.uncertainty, source });
+    const sig = (v) => Number(v.toPrecision(6)); // far below the ±1-pixel uncertainty
+    for (const p of res.points) rows.push({ figure: fig.figure, panel: name, series: p.series, x: p.x, y: sig(p.y), method: "digitised", uncertainty: sig(p.uncertainty), source });
     for (const m of res.missing) missing.push({ panel: name, ...m });
   });
   return { rows, missing, frames };
@@ -170,7 +172,8 @@ function main(argv) {
   const checks = [];
   const compare = (check, ref, dig, unitsPerPx) => {
     if (!ref || !dig) return;
-    checks.push({ check, figure: dig.figure, panel: dig.panel, series: dig.series, x: dig.x, reference: ref.y, digitised: dig.y, uncertainty: dig.uncertainty, within: Math.abs(dig.y - ref.y) <= dig.uncertainty + (ref.uncertainty ?? 0) ? 1 : 0, abs_error: Math.abs(dig.y - ref.y), pixel_error: unitsPerPx ? Math.abs(dig.y - ref.y) / unitsPerPx : "", log10_error: ref.y > 0 && dig.y > 0 ? Math.abs(Math.log10(dig.y / ref.y)) : "" });
+    const r4 = (v) => Number(v.toPrecision(4));
+    checks.push({ check, figure: dig.figure, panel: dig.panel, series: dig.series, x: dig.x, reference: ref.y, digitised: dig.y, uncertainty: dig.uncertainty, within: Math.abs(dig.y - ref.y) <= dig.uncertainty + (ref.uncertainty ?? 0) ? 1 : 0, abs_error: r4(Math.abs(dig.y - ref.y)), pixel_error: unitsPerPx ? r4(Math.abs(dig.y - ref.y) / unitsPerPx) : "", log10_error: ref.y > 0 && dig.y > 0 ? r4(Math.abs(Math.log10(dig.y / ref.y))) : "" });
   };
   const perPx = (fig) => {
     const c = cal.figures.find((f) => f.figure === fig);
