@@ -29,7 +29,13 @@ export {
   loadResults, loadHistory, loadBestResults, loadBudgetResults, BUDGETS, PRESET_NAMES, PRESET_DESCRIPTIONS,
   type ResultRow, type HistoryRow, type BudgetName, type PresetName, type BudgetResults,
 } from "./experiments/sweep";
-export { figureSpec } from "./experiments/figures";
+export { figureSpec, figureSpecWithPaper } from "./experiments/figures";
+// the paper's own figure values (data/reference) and ours beside them
+export { loadPaperReference, paperValue, referenceDir, type PaperReferenceRow } from "./experiments/reference";
+export {
+  paperPoints, paperComparison, curvePoints, curvesComparison, agrees, AGREEMENT_CRITERION, PAPER_MAPPINGS,
+  type PaperPoint, type PaperMapping, type PaperComparisonRow, type CourseSeries,
+} from "./experiments/paper-compare";
 // notebooks
 export * from "./viz";
 // exercises (graded in the library: the notebooks never hold the expected value)

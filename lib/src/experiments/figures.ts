@@ -14,6 +14,9 @@ import { loadHistory, loadResults } from "./sweep/load";
 import { csvFile, figuresDir, historyCsvFile, resultsDir } from "./sweep/paths";
 import type { BudgetName } from "./sweep/types";
 import { PRESET_NAMES, type PresetName } from "./presets";
+import { PAPER_MAPPINGS, curvePoints, paperPoints, type PaperPoint } from "./paper-compare";
+import type { PaperReferenceRow } from "./reference";
+import { withPaperPoints } from "../viz/paper-overlay";
 
 const METHOD: Record<string, string> = { ours: "construction (ours)", sgd: "gradient LoRA (sgd)", flt: "final layers (flt)" };
 
@@ -23,6 +26,59 @@ function panel(r: ResultRow): string {
 
 function rows(rs: readonly ResultRow[], extra: (r: ResultRow) => Record<string, string | number | null>): Row[] {
   return rs.map((r) => ({ method: METHOD[r.method] ?? r.method, panel: panel(r), x: r.x, test_loss: r.test_loss, test_shift_loss: r.test_shift_loss, ...extra(r) }) as Row);
+}
+
+const biasLabel = (variant: string) => (variant === "tune_bias=1" ? "biases updated" : "biases fixed");
+const classPanel = (variant: string) => (variant === "task=binary" ? "binary (two halves)" : "multi-class (argmax of 16)");
+
+/** The chart fields of a preset's figure (where the paper marks go), null for charts without paper data. */
+function overlayFields(preset: PresetName): { x: string; y: string; color: string; column: string } | null {
+  switch (preset) {
+    case "linear":
+    case "fnn":
+    case "generalisation":
+    case "tfn":
+      return { x: "x", y: "test_loss", color: "method", column: "panel" };
+    case "flt":
+      return { x: "params", y: "test_loss", color: "method", column: "panel" };
+    case "biases":
+      return { x: "x", y: "test_loss", color: "biases", column: "panel" };
+    case "classification":
+      return { x: "x", y: "accuracy", color: "method", column: "panel" };
+    default:
+      return null;
+  }
+}
+
+/** A paper point as a row of the preset's chart (same labels as the course's own rows). */
+function paperChartRow(preset: PresetName, p: PaperPoint): Row {
+  const c = p.mapping.course;
+  const f = overlayFields(preset)!;
+  const colour = preset === "biases" ? biasLabel(c.variant) : (METHOD[c.method] ?? c.method);
+  const column = preset === "classification" ? classPanel(c.variant) : `${c.point} · ${c.frozen}`;
+  return { [f.x]: p.courseX, [f.y]: p.y, lo: p.lo, hi: p.hi, [f.color]: colour, [f.column]: column, paper: `${p.ref.figure} ${p.ref.panel} ${p.ref.series} (${p.ref.method}, ${p.ref.source})` } as Row;
+}
+
+/**
+ * The figure with the paper's own points (hollow diamonds, legend "paper") where the official
+ * repository draws this figure (data/reference); the plain figure otherwise. Paper points whose
+ * course panel is not in the chart (e.g. a budget without pretrained runs) are left out.
+ */
+export function figureSpecWithPaper(preset: PresetName, budget: BudgetName, rs: readonly ResultRow[], history: readonly HistoryRow[] = [], ref?: readonly PaperReferenceRow[]): TopLevelSpec {
+  const spec = figureSpec(preset, budget, rs, history);
+  if (preset === "curves") {
+    // the official convergence figure: one best run per rank, L̄=1, L=2 (our chart's ranks only)
+    const ranks = new Set(history.map((h) => `R=${String(h.x).padStart(2, " ")}`));
+    const pts = curvePoints(ref)
+      .map((p) => ({ rank: `R=${String(p.rank).padStart(2, " ")}`, step: p.step, loss: p.ref.y, lo: Math.max(p.ref.y - p.ref.uncertainty, p.ref.y / 10), hi: p.ref.y + p.ref.uncertainty, paper: `${p.ref.figure} ${p.ref.panel} ${p.ref.series} (${p.ref.method}, ${p.ref.source})` }) as Row)
+      .filter((r) => ranks.has(String(r.rank)));
+    return withPaperPoints(spec, { points: pts, x: "step", y: "loss", color: "rank" });
+  }
+  const f = overlayFields(preset);
+  if (f === null || PAPER_MAPPINGS[preset].length === 0) return spec;
+  const panels = new Set(rs.map((r) => (preset === "classification" ? classPanel(r.variant) : panel(r))));
+  const pts = paperPoints(preset, ref).map((p) => paperChartRow(preset, p)).filter((r) => panels.has(String(r[f.column])));
+  return withPaperPoints(spec, { points: pts, x: f.x, y: f.y, color: f.color, column: f.column });
 }
 
 function thresholdRule(rs: readonly ResultRow[], label: string): Array<{ at: number; label: string }> {
@@ -49,7 +105,7 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
       return rankChart(rows(rs, () => ({})), "test_shift_loss", "test MSE on inputs ×5", "Distribution shift, L̄=1, L=2");
     case "flt":
       return lineChart({
-        // Figure 4 compares the two trained methods; the float64 construction through 8-layer blocks is
+        // flt_approx compares the two trained methods; the float64 construction through 8-layer blocks is
         // ill-conditioned (products of 7 frozen inverses) and stays in the CSV, off the chart.
         data: rs.filter((r) => r.method !== "ours").map((r) => ({ method: METHOD[r.method], panel: panel(r), params: r.params, test_loss: r.test_loss })),
         x: "params",
@@ -66,7 +122,7 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
       });
     case "biases":
       return lineChart({
-        data: rs.map((r) => ({ biases: r.variant === "tune_bias=1" ? "biases updated" : "biases fixed", panel: panel(r), x: r.x, test_loss: r.test_loss })),
+        data: rs.map((r) => ({ biases: biasLabel(r.variant), panel: panel(r), x: r.x, test_loss: r.test_loss })),
         x: "x",
         y: "test_loss",
         color: "biases",
@@ -96,7 +152,7 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
     case "classification":
     case "classification-softmax":
       return lineChart({
-        data: rs.map((r) => ({ method: METHOD[r.method], panel: r.variant === "task=binary" ? "binary (two halves)" : "multi-class (argmax of 16)", x: r.x, accuracy: r.accuracy })),
+        data: rs.map((r) => ({ method: METHOD[r.method], panel: classPanel(r.variant), x: r.x, accuracy: r.accuracy })),
         x: "x",
         y: "accuracy",
         color: "method",
@@ -158,7 +214,7 @@ export async function renderFigures(opts: { budgets?: readonly BudgetName[]; res
       const rs = loadResults(preset, budget, results).rows;
       const hist = fs.existsSync(historyCsvFile(preset, budget, results)) ? loadHistory(preset, budget, results).rows : [];
       if (rs.length === 0) continue;
-      const svg = await renderSvg(figureSpec(preset, budget, rs, hist));
+      const svg = await renderSvg(figureSpecWithPaper(preset, budget, rs, hist));
       const file = path.join(out, `${preset}.${budget}.svg`);
       writeFileAtomic(file, svg);
       done.push({ preset, budget, file });

@@ -7,3 +7,4 @@ export * from "./checks";
 export * from "./frame";
 export * from "./layout";
 export * from "./interact";
+export * from "./paper-overlay";
