@@ -32,7 +32,7 @@ export const notebook10: Exercise[] = [
     id: "ex1",
     kind: "reading",
     points: 2,
-    title: "figure 2 (L̄ = 1, L = 2): the construction's test MSE at R = 7 on the random frozen model divided by the same on the pretrained one",
+    title: "log_fnn_approx (L̄ = 1, L = 2): the construction's test MSE at R = 7 on the random frozen model divided by the same on the pretrained one",
     hint: 'the `fnn` rows: pick point "L̄=1, L=2", method "ours", x = 7, once with frozen "random" and once with "pretrained", and divide the test_loss values.',
     check(answer) {
       if (!isNumber(answer)) return wrongType("a number (a ratio)");
@@ -46,8 +46,8 @@ export const notebook10: Exercise[] = [
     id: "ex2",
     kind: "reading",
     points: 1,
-    title: "the command that regenerates figure 4 at the course budget and re-renders the SVGs (a string)",
-    hint: "the header of each figure shows its regeneration command at the paper budget; figure 4 compares final-layers tuning with LoRA.",
+    title: "the command that regenerates flt_approx (LoRA vs final layers) at the course budget and re-renders the SVGs (a string)",
+    hint: "the header of each figure shows its regeneration command at the paper budget; flt_approx compares final-layers tuning with LoRA.",
     check(answer) {
       if (typeof answer !== "string") return wrongType("a string");
       const norm = answer.replace(/\s+/g, " ").trim();
@@ -62,7 +62,7 @@ export const notebook10: Exercise[] = [
     id: "ex3",
     kind: "reading",
     points: 2,
-    title: "figure 4: at how many equal-parameter points (random and pretrained together) does final-layers tuning beat LoRA?",
+    title: "flt_approx: at how many equal-parameter points (random and pretrained together) does final-layers tuning beat LoRA?",
     hint: "for each `flt` row find the `sgd` row with the same frozen kind and the same `params`, and count where flt's test_loss is lower.",
     check(answer) {
       if (!isInteger(answer)) return wrongType("a whole number");
