@@ -20,8 +20,7 @@ export type StreamPurpose =
   | (string & {});
 
 /**
- * FNV-1a over the purpose string, mixed with the seed: the stream's initial 128-bit state (shared
- * with the fused training kernel's bulk Gaussian generator, which must draw the same numbers).
+ * FNV-1a over the purpose string, mixed with the seed: the stream's initial 128-bit state.
  */
 export function hashSeed(seed: number, purpose: string): [number, number, number, number] {
   let h = 0x811c9dc5 ^ (seed >>> 0);
@@ -93,6 +92,63 @@ export class RandomStream {
     const r = Math.sqrt(-2 * Math.log(u));
     this.spareNormal = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /**
+   * `out[start + t·stride] = normal()` for t = 0 … count−1 (stored in the array's type): the same
+   * numbers as `count` calls of `normal()`, bit for bit, the spare included, at about twice the speed
+   * (the state in locals, `nextUint32` and `uniform` written out). The training engines draw every
+   * batch through it.
+   */
+  fillNormal(out: Float32Array | Float64Array, start = 0, count = out.length - start, stride = 1): void {
+    let t = 0;
+    if (count > 0 && this.spareNormal !== null) {
+      out[start] = this.spareNormal;
+      this.spareNormal = null;
+      t = 1;
+    }
+    const s = this.s;
+    let s0 = s[0];
+    let s1 = s[1];
+    let s2 = s[2];
+    let s3 = s[3];
+    for (; t < count; t += 2) {
+      // As normal(): u = uniform() until u ≠ 0, then v = uniform(); each uniform takes two xoshiro128**
+      // draws (nextUint32: 27 high bits, then 26 low bits)
+      let u = 0;
+      let v = 0;
+      let hi = 0;
+      for (let draw = 0; ; draw++) {
+        const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        const w = (s1 << 9) >>> 0;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= w;
+        s3 = rotl(s3, 11);
+        if ((draw & 1) === 0) {
+          hi = r >>> 5;
+          continue;
+        }
+        const x = (hi * 67108864 + (r >>> 6)) / 9007199254740992;
+        if (u === 0) u = x;
+        else {
+          v = x;
+          break;
+        }
+      }
+      // Box–Muller, as in normal(): the cosine now, the sine next (or kept as the spare)
+      const radius = Math.sqrt(-2 * Math.log(u));
+      out[start + t * stride] = radius * Math.cos(2 * Math.PI * v);
+      const next = radius * Math.sin(2 * Math.PI * v);
+      if (t + 1 < count) out[start + (t + 1) * stride] = next;
+      else this.spareNormal = next;
+    }
+    s[0] = s0 >>> 0;
+    s[1] = s1 >>> 0;
+    s[2] = s2 >>> 0;
+    s[3] = s3 >>> 0;
   }
 
   /** `n` i.i.d. N(mean, std²) draws. */

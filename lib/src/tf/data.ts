@@ -9,11 +9,9 @@
  */
 import type { RandomStream } from "../linalg/random";
 
-/** Fill `out[offset + j·D + i]` (example j, feature i) with N(0, scale²) draws, `gaussianInputs` order. */
-export function fillGaussianRows(rng: RandomStream, out: Float32Array, offset: number, n: number, D: number, scale = 1): void {
-  for (let i = 0; i < D; i++) {
-    for (let j = 0; j < n; j++) out[offset + j * D + i] = scale * rng.normal();
-  }
+/** Fill `out[offset + j·D + i]` (example j, feature i) with N(0, 1) draws, `gaussianInputs` order (feature by feature). */
+export function fillGaussianRows(rng: RandomStream, out: Float32Array, offset: number, n: number, D: number): void {
+  for (let i = 0; i < D; i++) rng.fillNormal(out, offset + i, n, D);
 }
 
 /** Fill n Transformer inputs (each D×N drawn like `transformerInputs`) into `[n, N, D]` token-major rows. */
@@ -24,10 +22,8 @@ export function fillGaussianSequences(
   n: number,
   N: number,
   D: number,
-  scale = 1,
 ): void {
   for (let e = 0; e < n; e++) {
-    const base = offset + e * N * D;
-    for (let i = 0; i < D; i++) for (let t = 0; t < N; t++) out[base + t * D + i] = scale * rng.normal();
+    for (let i = 0; i < D; i++) rng.fillNormal(out, offset + e * N * D + i, N, D);
   }
 }

@@ -8,117 +8,10 @@
  * `FNNEngine`'s θ layout.
  */
 import { ConfigError } from "../errors";
-import { hashSeed } from "../linalg/random";
+import { stream, type RandomStream } from "../linalg/random";
+import { fillGaussianRows } from "./data";
 import type { CeTarget, Task } from "./task";
 import { KernelArena } from "./wasm-arena";
-
-// ---------------------------------------------------------------------------------------------
-// Gaussian draws: the exact sequence of `stream(seed, purpose).normal()` (xoshiro128** +
-// Box–Muller with the spare kept), with the state in locals instead of an array and no per-draw
-// call; `fillGaussianRows`' order (feature-major over a row-major [n, D] buffer).
-
-/** Same numbers as `stream(seed, purpose)`'s `normal()`, drawn in bulk. */
-export class GaussianStream {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-  private spare = 0;
-  private hasSpare = false;
-
-  constructor(seed: number, purpose: string) {
-    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
-    [this.s0, this.s1, this.s2, this.s3] = hashSeed(seed, purpose);
-    for (let i = 0; i < 8; i++) this.nextUint32();
-  }
-
-  nextUint32(): number {
-    const r = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 = (this.s2 ^ this.s0) >>> 0;
-    this.s3 = (this.s3 ^ this.s1) >>> 0;
-    this.s1 = (this.s1 ^ this.s2) >>> 0;
-    this.s0 = (this.s0 ^ this.s3) >>> 0;
-    this.s2 = (this.s2 ^ t) >>> 0;
-    this.s3 = rotl(this.s3, 11);
-    return r;
-  }
-
-  /** `out[offset + j·D + i]` = float32 of the next draw, i outer, j inner (`fillGaussianRows`). */
-  fillRows(out: Float32Array | Float64Array, offset: number, n: number, D: number): void {
-    let s0 = this.s0;
-    let s1 = this.s1;
-    let s2 = this.s2;
-    let s3 = this.s3;
-    let spare = this.spare;
-    let hasSpare = this.hasSpare;
-    for (let i = 0; i < D; i++) {
-      for (let j = 0; j < n; j++) {
-        let z: number;
-        if (hasSpare) {
-          z = spare;
-          hasSpare = false;
-        } else {
-          let u = 0;
-          while (u === 0) {
-            // uniform(): two draws, 27 + 26 bits
-            let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-            let t = (s1 << 9) >>> 0;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = rotl(s3, 11);
-            const hi = r >>> 5;
-            r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-            t = (s1 << 9) >>> 0;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = rotl(s3, 11);
-            u = (hi * 67108864 + (r >>> 6)) / 9007199254740992;
-          }
-          let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-          let t = (s1 << 9) >>> 0;
-          s2 ^= s0;
-          s3 ^= s1;
-          s1 ^= s2;
-          s0 ^= s3;
-          s2 ^= t;
-          s3 = rotl(s3, 11);
-          const hi = r >>> 5;
-          r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-          t = (s1 << 9) >>> 0;
-          s2 ^= s0;
-          s3 ^= s1;
-          s1 ^= s2;
-          s0 ^= s3;
-          s2 ^= t;
-          s3 = rotl(s3, 11);
-          const v = (hi * 67108864 + (r >>> 6)) / 9007199254740992;
-          const rad = Math.sqrt(-2 * Math.log(u));
-          spare = rad * Math.sin(2 * Math.PI * v);
-          hasSpare = true;
-          z = rad * Math.cos(2 * Math.PI * v);
-        }
-        out[offset + j * D + i] = Math.fround(z);
-      }
-    }
-    this.s0 = s0 >>> 0;
-    this.s1 = s1 >>> 0;
-    this.s2 = s2 >>> 0;
-    this.s3 = s3 >>> 0;
-    this.spare = spare;
-    this.hasSpare = hasSpare;
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
 
 /** Float32 copy of a matrix transposed (`out[k·D + j] = W(j, k)`). */
 export function transposed32(W: { rows: number; columns: number; get(i: number, j: number): number }): Float32Array {
@@ -397,7 +290,7 @@ export class FusedFNNCore {
   private readonly first: number;
   private readonly fixedTrain: boolean;
   // Per seed group: its stream and inputs.
-  private readonly seedStreams: GaussianStream[];
+  private readonly seedStreams: RandomStream[];
   private readonly inputs: SharedRows[];
   // Per label group (seed group × target): labels, and where they come from.
   private readonly labels: SharedRows[];
@@ -499,10 +392,10 @@ export class FusedFNNCore {
         return ly;
       });
 
-    this.seedStreams = seedKeys.map((sd) => new GaussianStream(Number(sd), spec.trainPurpose));
+    this.seedStreams = seedKeys.map((sd) => stream(Number(sd), spec.trainPurpose));
     this.inputs = seedKeys.map((sd) => {
       const r = rowsPair(D);
-      new GaussianStream(Number(sd), "validation").fillRows(r.val, 0, nVal, D);
+      fillGaussianRows(stream(Number(sd), "validation"), r.val, 0, nVal, D);
       return r;
     });
     this.labels = [];
@@ -584,7 +477,7 @@ export class FusedFNNCore {
   }
 
   private drawTrain(): void {
-    this.seedStreams.forEach((st, g) => st.fillRows(this.inputs[g].train, 0, this.nTr, this.D));
+    this.seedStreams.forEach((st, g) => fillGaussianRows(st, this.inputs[g].train, 0, this.nTr, this.D));
     this.computeLabels("train");
     this.computePrefixes("train");
   }

@@ -47,8 +47,6 @@ import { FusedFNNCore, transposed32, vector32, waitWhile, type FusedSpec, type L
 import type { LoopStepper } from "./loop";
 import type { ResolvedSettings } from "./settings";
 
-export { GaussianStream } from "./fnn-fused-core";
-
 export type FNNKernel = "fused" | "tfjs";
 export type FNNKernelRequest = FNNKernel | "auto";
 
