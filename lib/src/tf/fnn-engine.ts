@@ -11,7 +11,7 @@
  *   4. gradient: `tf.valueAndGrad` of that loss with respect to the flat parameter vector θ.
  *
  * The update itself is not here: the loop (`loop.ts`) applies the same float32 Adam to θ whichever
- * engine computed the gradient, so this engine and the fast one (`fnn-fused.ts`) differ only by
+ * engine computed the gradient, so this engine and the fast path (the fused kernels) differ only by
  * float32 rounding of the gradient.
  *
  * Layout: tensors carry a leading model axis K (`[K, n, D]` activations, `[K, D_in, D_out]`
