@@ -59,13 +59,14 @@ export function taskTargets(Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | nu
  * cross-entropy `−Σ_c y_c · log softmax(z)_c` of the task's logits against its targets.
  */
 export function taskRowLosses(pred: tf.Tensor2D, Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null, ceTarget: CeTarget): tf.Tensor1D {
-  if (task === "regression") return tf.mean(tf.square(tf.sub(pred, Y)), 1) as tf.Tensor1D;
+  if (task === "regression") return tf.div(tf.sum(tf.square(tf.sub(pred, Y)), 1), pred.shape[1]) as tf.Tensor1D;
   const labels = taskTargets(Y, task, halves, ceTarget);
   return tf.neg(tf.sum(tf.mul(labels, tf.logSoftmax(taskLogits(pred, task, halves))), 1)) as tf.Tensor1D;
 }
 
-/** Mean loss of a task (a scalar tensor; differentiable). */
+/** Mean loss of a task (a scalar tensor; differentiable). The MSE is one mean over all entries, as before (same float32 rounding). */
 export function taskLoss(pred: tf.Tensor2D, Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null, ceTarget: CeTarget): tf.Scalar {
+  if (task === "regression") return tf.mean(tf.square(tf.sub(pred, Y))) as tf.Scalar;
   return tf.mean(taskRowLosses(pred, Y, task, halves, ceTarget)) as tf.Scalar;
 }
 
