@@ -1,22 +1,35 @@
 /**
- * The FNN training engine: K FNNs with shared shapes (K = 1 for a single run) trained in one
- * computation, with hand-written gradients (a ReLU FNN's backward pass is four matmuls a layer;
- * tfjs autodiff costs several times more small ops per step on the CPU/wasm backends).
+ * The FNN reference engine: K FNNs with shared shapes (K = 1 for a single run) trained in one tfjs
+ * computation whose gradients come from tfjs autodiff (`tf.valueAndGrad`), as a course reader
+ * would write it next to the paper:
+ *
+ *   1. parameters: per layer, the frozen `W_l` plus the adapter `A_l, B_l` (D×r) — the LoRA layer
+ *      computes with the merged weight `W_l + A_l B_lᵀ` (PEFT's mergeable delta) — or a fully
+ *      trained `W_l`, and a trained or constant bias `b_l`;
+ *   2. forward: `z_l = σ(z_{l−1} (W_l + A_l B_lᵀ)ᵀ + b_l)`;
+ *   3. loss: the task's per-example loss (`task.ts`), averaged over the training rows;
+ *   4. gradient: `tf.valueAndGrad` of that loss with respect to the flat parameter vector θ.
+ *
+ * The update itself is not here: the loop (`loop.ts`) applies the same float32 Adam to θ whichever
+ * engine computed the gradient, so this engine and the fast path (the fused kernels) differ only by
+ * float32 rounding of the gradient.
  *
  * Layout: tensors carry a leading model axis K (`[K, n, D]` activations, `[K, D_in, D_out]`
- * transposed weights); with K = 1 every product is a plain 2-D matmul (the fast XNNPACK path on
- * wasm). Each layer is `frozen` (constant `W_l`), `lora` (`W_l + A_l B_lᵀ`, A and B trained) or
- * `full` (`W_l` trained); its bias is trained or constant. Per-layer and per-model ranks are
- * padded to the largest rank of the layer with zero columns in both A and B: those columns get
- * exactly zero gradient, so they stay zero and a padded model trains exactly like the unpadded one.
+ * transposed weights, since rows are examples: `z Wᵀ`); with K = 1 every product is a plain 2-D
+ * matmul (the fast XNNPACK path on wasm). Per-layer and per-model ranks are padded to the largest
+ * rank of the layer with zero columns in both A and B: the gradient of a zero column of A is
+ * `(∂L/∂W) B_j = 0` since `B_j = 0`, and vice versa, so they stay zero and a padded model trains
+ * exactly like the unpadded one.
  *
- * The trainable parameters of all K models are one flat float32 vector θ (see `FlatAdam`).
+ * The trainable parameters of all K models are one flat float32 vector θ (see `FlatAdam`); each
+ * layer's block stores `Aᵀ` (`[K, r, D]`), `B` (`[K, D, r]`), `Wᵀ` (`[K, D, D]`) or `b` (`[K, D]`),
+ * the layout the fast path shares.
  */
 import { Matrix } from "ml-matrix";
 import { ConfigError, RankError, ShapeError } from "../errors";
 import type { Activation, FNN, FNNAdaptation } from "../models/types";
 import { tf } from "./backend";
-import { halvesMatrix, taskLogits, taskRows, type CeTarget, type Task } from "./task";
+import { halvesMatrix, taskLogits, taskRowLosses, type CeTarget, type Task } from "./task";
 
 export type LayerWeightMode = "frozen" | "lora" | "full";
 
@@ -75,13 +88,6 @@ function matmul3(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB 
 function splitModels(a: tf.Tensor3D): tf.Tensor2D[] {
   const [K, m, n] = a.shape;
   return tf.split(a, K, 0).map((t) => tf.reshape(t, [m, n]) as tf.Tensor2D);
-}
-
-/** `Σ_rows g` per model: `[K, n, D]` → `[K, D]` (a reduction over a middle axis is slow on wasm). */
-function sumRows(g: tf.Tensor3D): tf.Tensor2D {
-  const [K, n, D] = g.shape;
-  if (K === 1) return tf.reshape(tf.sum(tf.reshape(g, [n, D]), 0), [1, D]) as tf.Tensor2D;
-  return tf.stack(splitModels(g).map((gk) => tf.sum(gk, 0))) as tf.Tensor2D;
 }
 
 /** `σ(z·Wᵀ + b)` for K models: `z` `[K, n, D]`, `WT` `[K, D, D]`, `b` `[K, D]`. */
@@ -262,50 +268,41 @@ export class FNNEngine {
   }
 
   /**
-   * One training evaluation: the rows `[0, nTrain)` of `X` are a training batch, the rows after it
-   * (if any) the validation set. Returns `[trainLoss_k, valLoss_k]` for each model, then
-   * `∂ trainLoss/∂θ`, then (classification) the K validation accuracies (argmax agreement over the
-   * validation rows; 0 without them).    * `∂ trainLoss/∂θ` (one readback). `Y` are the targets (computed from the target when null).
+   * The losses `[K, 2]` of the models with parameters `thetaT` on `[K, n, D]` inputs `X` with
+   * targets `Y`: column 0 averages the per-example loss over the training rows, column 1 over the
+   * validation rows (the weights `rowWeights` `[n, 2]` say which rows are which).
    */
-  lossAndGrad(thetaData: Float32Array, X: tf.Tensor3D, Y: tf.Tensor3D | null, nTrain: number, rowWeights: tf.Tensor2D, gradMask: tf.Tensor3D): Float32Array {
-    const { K, D, L } = this;
+  private losses(thetaT: tf.Tensor1D, X: tf.Tensor3D, Y: tf.Tensor3D, rowWeights: tf.Tensor2D): tf.Tensor2D {
+    const { K, D } = this;
+    const n = X.shape[1];
+    let z = X;
+    for (const lt of this.layerTensors(thetaT)) z = denseK(z, lt.WT, lt.b, this.activation);
+    const rowLoss = taskRowLosses(tf.reshape(z, [K * n, D]), tf.reshape(Y, [K * n, D]), this.task, this.halves, this.ceTarget);
+    return tf.matMul(tf.reshape(rowLoss, [K, n]), rowWeights);
+  }
+
+  /**
+   * One training evaluation: the rows `[0, nTrain)` of `X` are a training batch, the rows after it
+   * (if any) the validation set. Returns, in one readback, `[trainLoss_k, valLoss_k]` for each
+   * model, then `∂ Σ_k trainLoss_k / ∂θ` (the K models share no parameter, so each model's block is
+   * its own gradient), then (classification) the K validation accuracies (argmax agreement over
+   * the validation rows; 0 without them). `Y` are the targets (computed from the target when null).
+   */
+  lossAndGrad(thetaData: Float32Array, X: tf.Tensor3D, Y: tf.Tensor3D | null, rowWeights: tf.Tensor2D): Float32Array {
+    const { K, D } = this;
     const n = X.shape[1];
     return tf.tidy(() => {
-      const layers = this.layerTensors(tf.tensor1d(thetaData));
-      const zs: tf.Tensor3D[] = [X];
-      let z = X;
-      for (const lt of layers) {
-        z = denseK(z, lt.WT, lt.b, this.activation);
-        zs.push(z);
-      }
+      const theta = tf.tensor1d(thetaData);
       const target = Y ?? this.targetForward(X);
-      const zRows = tf.reshape(z, [K * n, D]) as tf.Tensor2D;
-      const yRows = tf.reshape(target, [K * n, D]) as tf.Tensor2D;
-      const { rowLoss, rowGrad } = taskRows(zRows, yRows, this.task, this.halves, this.ceTarget);
-      const losses = tf.matMul(tf.reshape(rowLoss, [K, n]) as tf.Tensor2D, rowWeights); // [K, 2]
-      let g = tf.mul(tf.reshape(rowGrad, [K, n, D]), gradMask) as tf.Tensor3D;
-      void nTrain;
-      const grads = new Map<string, tf.Tensor>();
-      const lowestTrained = this.plan.findIndex((p) => p.weight !== "frozen" || p.bias);
-      for (let l = L - 1; l >= Math.max(lowestTrained, 0); l--) {
-        if (this.activation === "relu") g = tf.mul(g, tf.step(zs[l + 1])) as tf.Tensor3D;
-        const p = this.plan[l];
-        const lt = layers[l];
-        if (p.weight !== "frozen") {
-          const dWT = matmul3(zs[l], g, true, false); // [K, D, D]
-          if (p.weight === "full") grads.set(`${l}WT`, dWT);
-          else {
-            grads.set(`${l}AT`, matmul3(lt.B!, dWT, true, false));
-            grads.set(`${l}B`, matmul3(dWT, lt.AT!, false, true));
-          }
-        }
-        if (p.bias) grads.set(`${l}b`, sumRows(g));
-        if (l > lowestTrained) g = matmul3(g, lt.WT, false, true);
-      }
-      const parts: tf.Tensor[] = [tf.reshape(losses, [K * 2])];
-      for (const s of this.segments) parts.push(tf.reshape(grads.get(`${s.layer}${s.kind}`)!, [s.size]));
+      // value = the [K, 2] losses; the seed dy = [1, 0] per model differentiates the training column only.
+      const dy = tf.tensor2d(Array.from({ length: K }, () => [1, 0]), [K, 2]);
+      const { value: losses, grad } = tf.valueAndGrad((t: tf.Tensor1D) => this.losses(t, X, target, rowWeights))(theta, dy);
+      const parts: tf.Tensor[] = [tf.reshape(losses, [K * 2]), grad];
       if (this.task !== "regression") {
-        const hit = tf.cast(tf.equal(tf.argMax(taskLogits(zRows, this.task, this.halves), 1), tf.argMax(taskLogits(yRows, this.task, this.halves), 1)), "float32");
+        // Accuracy is not differentiated: a plain forward pass.
+        const predRows = tf.reshape(this.forward(thetaData, X), [K * n, D]) as tf.Tensor2D;
+        const yRows = tf.reshape(target, [K * n, D]) as tf.Tensor2D;
+        const hit = tf.cast(tf.equal(tf.argMax(taskLogits(predRows, this.task, this.halves), 1), tf.argMax(taskLogits(yRows, this.task, this.halves), 1)), "float32");
         const acc = tf.matMul(tf.reshape(hit, [K, n]) as tf.Tensor2D, rowWeights); // [K, 2]
         parts.push(tf.reshape(tf.slice(acc, [0, 1], [K, 1]), [K]));
       }

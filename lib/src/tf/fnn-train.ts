@@ -15,17 +15,13 @@ import { runLoop, runPretrainLoop, testDivergence, type LoopResult } from "./loo
 import { resolveSettings, selectionOf, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
 import { halvesMatrix, taskAccuracy, taskLoss } from "./task";
 
-/** Row weights `[n, 2]` (mean over training rows, mean over validation rows) and gradient mask `[1, n, 1]`. */
-function rowTensors(nTr: number, nVal: number): { rowWeights: tf.Tensor2D; gradMask: tf.Tensor3D } {
+/** Row weights `[n, 2]`: mean over the training rows (column 0), mean over the validation rows (column 1). */
+function rowWeightsOf(nTr: number, nVal: number): tf.Tensor2D {
   const n = nTr + nVal;
   const w = new Float32Array(n * 2);
-  const g = new Float32Array(n);
-  for (let j = 0; j < nTr; j++) {
-    w[j * 2] = 1 / nTr;
-    g[j] = 1 / nTr;
-  }
+  for (let j = 0; j < nTr; j++) w[j * 2] = 1 / nTr;
   for (let j = nTr; j < n; j++) w[j * 2 + 1] = 1 / nVal;
-  return { rowWeights: tf.tensor2d(w, [n, 2]), gradMask: tf.tensor3d(g, [1, n, 1]) };
+  return tf.tensor2d(w, [n, 2]);
 }
 
 /**
@@ -44,8 +40,8 @@ class FNNStepper {
   private readonly trainStreams: Map<number, ReturnType<typeof stream>>;
   private readonly firstOfSeed: number[];
   private readonly fixed: { withVal: [tf.Tensor3D, tf.Tensor3D]; trainOnly: [tf.Tensor3D, tf.Tensor3D] } | null;
-  private readonly rowsVal: { rowWeights: tf.Tensor2D; gradMask: tf.Tensor3D };
-  private readonly rowsTrain: { rowWeights: tf.Tensor2D; gradMask: tf.Tensor3D };
+  private readonly rowsVal: tf.Tensor2D;
+  private readonly rowsTrain: tf.Tensor2D;
 
   constructor(readonly engine: FNNEngine, readonly seeds: number[], s: ResolvedSettings, trainPurpose = "train") {
     this.K = engine.K;
@@ -64,8 +60,8 @@ class FNNStepper {
       fillGaussianRows(stream(seeds[k], "validation"), this.bufVal, (k * n + nTr) * D, nVal, D);
     }
     this.copyShared(this.bufVal, n, nTr, nVal);
-    this.rowsVal = rowTensors(nTr, nVal);
-    this.rowsTrain = rowTensors(nTr, 0);
+    this.rowsVal = rowWeightsOf(nTr, nVal);
+    this.rowsTrain = rowWeightsOf(nTr, 0);
     if (s.nTrain !== null) {
       this.fillTrain();
       const Xv = tf.tensor3d(this.bufVal, [K, n, D]);
@@ -108,22 +104,22 @@ class FNNStepper {
 
   private evaluateRows(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
     const { K, D, nTr, nVal } = this;
-    const rows = withVal ? this.rowsVal : this.rowsTrain;
+    const rowWeights = withVal ? this.rowsVal : this.rowsTrain;
     if (this.fixed !== null) {
       const [X, Y] = withVal ? this.fixed.withVal : this.fixed.trainOnly;
-      return this.engine.lossAndGrad(theta, X, Y, nTr, rows.rowWeights, rows.gradMask);
+      return this.engine.lossAndGrad(theta, X, Y, rowWeights);
     }
     if (trainBatch) this.fillTrain();
     const X = withVal ? tf.tensor3d(this.bufVal, [K, nTr + nVal, D]) : tf.tensor3d(this.bufTrain, [K, nTr, D]);
     try {
-      return this.engine.lossAndGrad(theta, X, null, nTr, rows.rowWeights, rows.gradMask);
+      return this.engine.lossAndGrad(theta, X, null, rowWeights);
     } finally {
       X.dispose();
     }
   }
 
   dispose(): void {
-    tf.dispose([this.rowsVal.rowWeights, this.rowsVal.gradMask, this.rowsTrain.rowWeights, this.rowsTrain.gradMask]);
+    tf.dispose([this.rowsVal, this.rowsTrain]);
     if (this.fixed) tf.dispose([...this.fixed.withVal, ...this.fixed.trainOnly]);
   }
 }

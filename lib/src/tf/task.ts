@@ -55,31 +55,19 @@ export function taskTargets(Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | nu
 }
 
 /**
- * Per-example loss `[R]` and its gradient with respect to the outputs `[R, D]` (per example, not
- * yet divided by the number of examples).
+ * Per-example loss `[R]` (differentiable): the squared error averaged over the D outputs, or the
+ * cross-entropy `−Σ_c y_c · log softmax(z)_c` of the task's logits against its targets.
  */
-export function taskRows(pred: tf.Tensor2D, Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null, ceTarget: CeTarget): { rowLoss: tf.Tensor1D; rowGrad: tf.Tensor2D } {
-  const D = pred.shape[1];
-  if (task === "regression") {
-    const diff = tf.sub(pred, Y);
-    return { rowLoss: tf.div(tf.sum(tf.square(diff), 1), D) as tf.Tensor1D, rowGrad: tf.mul(diff, 2 / D) as tf.Tensor2D };
-  }
-  const logits = taskLogits(pred, task, halves);
+export function taskRowLosses(pred: tf.Tensor2D, Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null, ceTarget: CeTarget): tf.Tensor1D {
+  if (task === "regression") return tf.div(tf.sum(tf.square(tf.sub(pred, Y)), 1), pred.shape[1]) as tf.Tensor1D;
   const labels = taskTargets(Y, task, halves, ceTarget);
-  const logp = tf.logSoftmax(logits);
-  const rowLoss = tf.neg(tf.sum(tf.mul(labels, logp), 1)) as tf.Tensor1D;
-  // ∂/∂z of −Σ y·log softmax(z) = softmax(z)·Σy − y (Σy = 1 for soft labels).
-  const p = tf.exp(logp);
-  const gLogits = (ceTarget === "raw" ? tf.sub(tf.mul(p, tf.sum(labels, 1, true)), labels) : tf.sub(p, labels)) as tf.Tensor2D;
-  const rowGrad: tf.Tensor2D = task === "binary" && halves !== null ? tf.matMul(gLogits, halves, false, true) : gLogits;
-  return { rowLoss, rowGrad };
+  return tf.neg(tf.sum(tf.mul(labels, tf.logSoftmax(taskLogits(pred, task, halves))), 1)) as tf.Tensor1D;
 }
 
-/** Mean loss of a task (a scalar tensor; differentiable). */
+/** Mean loss of a task (a scalar tensor; differentiable). The MSE is one mean over all entries, as before (same float32 rounding). */
 export function taskLoss(pred: tf.Tensor2D, Y: tf.Tensor2D, task: Task, halves: tf.Tensor2D | null, ceTarget: CeTarget): tf.Scalar {
   if (task === "regression") return tf.mean(tf.square(tf.sub(pred, Y))) as tf.Scalar;
-  const labels = taskTargets(Y, task, halves, ceTarget);
-  return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(taskLogits(pred, task, halves))), 1))) as tf.Scalar;
+  return tf.mean(taskRowLosses(pred, Y, task, halves, ceTarget)) as tf.Scalar;
 }
 
 /** Fraction of examples whose predicted class (argmax of the task's logits) matches the target's. */
