@@ -29,7 +29,7 @@ export {
   loadResults, loadHistory, loadBestResults, loadBudgetResults, BUDGETS, PRESET_NAMES, PRESET_DESCRIPTIONS,
   type ResultRow, type HistoryRow, type BudgetName, type PresetName, type BudgetResults,
 } from "./experiments/sweep";
-export { figureSpec, figureSpecWithPaper } from "./experiments/figures";
+export { figureSpec, figureSpecWithPaper } from "./viz/figures";
 // the paper's own figure values (data/reference) and ours beside them
 export { loadPaperReference, paperValue, referenceDir, type PaperReferenceRow } from "./experiments/reference";
 export {

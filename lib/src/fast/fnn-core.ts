@@ -1,17 +1,17 @@
 /**
- * The fused FNN kernel's arithmetic (see `fnn-fused.ts` for why it exists and when it is used):
- * float32 products in a WebAssembly SIMD arena (`wasm-arena.ts`), the rest plain loops over typed
+ * The fused FNN kernel's arithmetic (see `fnn-stepper.ts` for why it exists and when it is used):
+ * float32 products in a WebAssembly SIMD arena (`arena.ts`), the rest plain loops over typed
  * arrays; no tfjs, so that worker threads can load it cheaply.
  *
  * `FusedFNNCore` evaluates a subset of the K models of a plain-data `FusedSpec` (built from an
- * `FNNEngine` by `fnn-fused.ts`) and writes their losses and gradients into a shared output in
+ * `FNNEngine` by `fnn-stepper.ts`) and writes their losses and gradients into a shared output in
  * `FNNEngine`'s θ layout.
  */
 import { ConfigError } from "../errors";
 import { stream, type RandomStream } from "../linalg/random";
-import { fillGaussianRows } from "./data";
-import type { CeTarget, Task } from "./task";
-import { KernelArena } from "./wasm-arena";
+import { fillGaussianRows } from "../linalg/draw";
+import type { CeTarget, Task } from "../tf/task";
+import { KernelArena } from "./arena";
 
 /** Float32 copy of a matrix transposed (`out[k·D + j] = W(j, k)`). */
 export function transposed32(W: { rows: number; columns: number; get(i: number, j: number): number }): Float32Array {

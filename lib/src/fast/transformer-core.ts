@@ -3,7 +3,7 @@
  * Theorem 7's Transformer in TypeScript over a WebAssembly float32 arena, one example at a time so
  * that every intermediate stays in L1 cache. On wasm, tfjs's batched matmul ([n·H, N, N] scores), softmax
  * and middle-axis reductions cost far more than the arithmetic at D = 16, N = 10; this engine
- * replaces ~100 tensor ops per step by three WebAssembly SIMD kernels (`wasm-arena.ts`).
+ * replaces ~100 tensor ops per step by three WebAssembly SIMD kernels (`arena.ts`).
  *
  * Algebra (row layout, token-major, `Wᵀ` stored as `[D_in, D_out]`, per head h):
  * - scores `S_h = Z G_h Zᵀ` with `G_h = W_Qᵀ_h (W_Kᵀ_h)ᵀ` — one `[N, D]·[D, H·D]` product
@@ -13,12 +13,12 @@
  * Gradients are taken with respect to these combined matrices (accumulated over the batch) and
  * pushed back to `W_Q, W_K, W_V, W_O, W_1, W_2, W_o, b_1, b_2` by D×D products once per step.
  * Identical semantics to the tfjs graph (`transformerForwardTensors` + `taskLoss`). Activations and
- * products are float32 (kernels in `wasm-arena.ts`: WebAssembly SIMD when available); the
+ * products are float32 (kernels in `arena.ts`: WebAssembly SIMD when available); the
  * D×D algebra on the weights and the loss sums are float64.
  */
 import { ConfigError } from "../errors";
-import type { CeTarget, Task } from "./task";
-import { KernelArena, type BiasKernel, type ProductKernel, type SoftmaxKernel } from "./wasm-arena";
+import type { CeTarget, Task } from "../tf/task";
+import { KernelArena, type BiasKernel, type ProductKernel, type SoftmaxKernel } from "./arena";
 
 /** `dst[c·rows + r] = src[so + r·ss + c]` (an `[rows, cols]` block, row stride `ss`, transposed). */
 function transpose<T extends Float32Array | Float64Array>(src: T, so: number, ss: number, rows: number, cols: number, dst: T): void {
