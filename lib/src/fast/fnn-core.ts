@@ -13,14 +13,6 @@ import { fillGaussianRows } from "../linalg/draw";
 import type { CeTarget, Task } from "../tf/task";
 import { KernelArena } from "./arena";
 
-/** Float32 copy of a matrix transposed (`out[k·D + j] = W(j, k)`). */
-export function transposed32(W: { rows: number; columns: number; get(i: number, j: number): number }): Float32Array {
-  const D = W.rows;
-  const out = new Float32Array(D * D);
-  for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) out[k * D + j] = Math.fround(W.get(j, k));
-  return out;
-}
-
 export function vector32(b: readonly number[]): Float32Array {
   return Float32Array.from(b);
 }

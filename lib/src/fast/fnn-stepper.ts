@@ -39,12 +39,13 @@
 import { availableParallelism, loadavg } from "node:os";
 import { extname, join } from "node:path";
 import { Worker, isMainThread } from "node:worker_threads";
+import { transposedData } from "../linalg/matrix";
 import type { FNN } from "../models/types";
 import { ConfigError } from "../errors";
 import type { FNNEngine } from "../tf/fnn-engine";
 import type { LoopStepper } from "../tf/loop";
 import type { ResolvedSettings } from "../tf/settings";
-import { FusedFNNCore, transposed32, vector32, waitWhile, type FusedSpec, type LayerLayout } from "./fnn-core";
+import { FusedFNNCore, vector32, waitWhile, type FusedSpec, type LayerLayout } from "./fnn-core";
 
 /** `LORA_FNN_THREADS`, parsed (null when unset or empty). */
 export function envThreads(): number | null {
@@ -128,9 +129,9 @@ export function fusedSpec(engine: FNNEngine, seeds: readonly number[], s: Resolv
       return {
         seed: seeds[k],
         ranks: [...engine.memberRanks[k]],
-        frozenWT: m.frozen.layers.map((ly) => transposed32(ly.W)),
+        frozenWT: m.frozen.layers.map((ly) => transposedData(ly.W)),
         frozenB: biases.map(vector32),
-        target: { WT: m.target.layers.map((ly) => transposed32(ly.W)), b: m.target.layers.map((ly) => vector32(ly.b)), relu: m.target.activation === "relu" },
+        target: { WT: m.target.layers.map((ly) => transposedData(ly.W)), b: m.target.layers.map((ly) => vector32(ly.b)), relu: m.target.activation === "relu" },
         targetKey: fnnKey(m.target.layers, m.target.layers.map((ly) => ly.b), m.target.activation),
         prefixKey: fnnKey(m.frozen.layers.slice(0, first), biases.slice(0, first), m.frozen.activation),
       };

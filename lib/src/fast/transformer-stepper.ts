@@ -6,6 +6,7 @@
  */
 import type { Matrix } from "ml-matrix";
 import { fillGaussianSequences } from "../linalg/draw";
+import { transposedData } from "../linalg/matrix";
 import { stream } from "../linalg/random";
 import type { Transformer } from "../models/types";
 import type { LoopStepper } from "../tf/loop";
@@ -16,11 +17,7 @@ import { FusedTransformer, type FusedPrepared, type RawModel } from "./transform
 
 /** Raw transposed float64 weights of a model record (the fused engine's target). */
 export function rawModel(model: Transformer): RawModel {
-  const T = (M: Matrix): Float64Array => {
-    const out = new Float64Array(M.rows * M.columns);
-    for (let i = 0; i < M.rows; i++) for (let j = 0; j < M.columns; j++) out[j * M.rows + i] = M.get(i, j);
-    return out;
-  };
+  const T = (M: Matrix): Float64Array => transposedData(M, "float64");
   return {
     blocks: model.blocks.map((bl) => ({
       WQT: bl.heads.map((h) => T(h.WQ)),

@@ -16,12 +16,12 @@
  */
 import { Matrix } from "ml-matrix";
 import { ConfigError, ShapeError } from "../errors";
+import { transposedData } from "../linalg/matrix";
 import { stream } from "../linalg/random";
 import { initTransformerAdapters } from "../models/init";
 import type { Adapter, Transformer, TransformerAdaptation } from "../models/types";
 import { checkOptimiserSettings } from "./adam";
 import { requireBackend, tf } from "./backend";
-import { transposedData } from "./convert";
 import { fillGaussianSequences } from "../linalg/draw";
 import { disposeTransformerTensors, transformerForwardTensors, transformerTensors, type TransformerTensors } from "./forward";
 import type { Pretrained, PretrainOptions } from "./fnn-train";
