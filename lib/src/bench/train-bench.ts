@@ -3,13 +3,13 @@
  * step), for the FNN (D=16, L=2, L̄=1, rank 4, batch 256), the Transformer (D=16, H=2, N=10, L=1,
  * rank 4, batch 256), and 16 FNNs (ranks 1..16, one seed) trained in one batched computation.
  *
- * The FNN runs on both kernels (`fused`: typed-array loops, `tfjs`: the tfjs graph; see
- * `tf/fnn-fused.ts`), interleaved A/B in the same process and repeated (`--reps`), reporting the
+ * The FNN runs on both engines (`fast`: the fused kernels of `lib/src/fast`, `reference`: the tfjs
+ * path; the trainers' `engine` option), interleaved A/B in the same process and repeated (`--reps`), reporting the
  * median. Besides wall-clock rates it prints CPU-time rates (steps per CPU-second of this process,
  * setup and test metrics included), which a loaded machine distorts far less, and the load average.
  * Ratios: single runs against the reference PyTorch rates measured on this machine class
  * (FNN ≈ 550 steps/s, Transformer ≈ 20 steps/s), batched model-steps/s against the single run of
- * the same kernel (and against the tfjs single run).
+ * the same engine (and against the reference single run).
  *
  * Run: `npm run build && node lib/dist/bench/train-bench.js [--fnn-steps 2000] [--tfn-steps 60]
  * [--batch-steps 1000] [--models 16] [--reps 3] [--skip-tfn]`; `LORA_BACKEND=cpu|wasm|tensorflow` picks the backend.
@@ -17,7 +17,8 @@
 import { availableParallelism, loadavg } from "node:os";
 import { makeFNNPair, makeTransformerPair } from "../models/targets";
 import { initBackend, tf } from "../tf/backend";
-import { fnnThreads, setFNNKernel, setFNNThreads, type FNNKernel } from "../tf/fnn-fused";
+import { fnnThreads } from "../fast/fnn-stepper";
+import type { Engine } from "../tf/settings";
 import { trainFNNLoRA, trainFNNLoRABatch } from "../tf/fnn-train";
 import { trainTransformerLoRA } from "../tf/transformer-train";
 
@@ -76,28 +77,22 @@ async function main(): Promise<void> {
   const common = { lr: 1e-3, seed: 0, batchSize: 256, nVal: 256, nTest: 256, valEvery: 1 };
   const fnn = makeFNNPair({ width: 16, targetDepth: 1, frozenDepth: 2, activation: "relu", bias: true, seed: 0 });
   const members = Array.from({ length: K }, (_, k) => ({ ...fnn, rank: 1 + (k % 16), seed: 0, lr: 1e-3 }));
-  const kernels: FNNKernel[] = ["fused", "tfjs"];
-  const single = (k: FNNKernel, steps: number): Rate => {
-    setFNNKernel(k);
-    return timed(steps, () => trainFNNLoRA(fnn.frozen, fnn.target, { ...common, rank: 4, steps }));
-  };
-  const batched = (k: FNNKernel, steps: number, threads: number | null = null): Rate => {
-    setFNNKernel(k);
-    setFNNThreads(threads);
-    const r = timed(steps, () => trainFNNLoRABatch(members, { ...common, steps })[0]);
-    setFNNThreads(null);
+  const kernels: Engine[] = ["fast", "reference"];
+  const single = (k: Engine, steps: number): Rate => timed(steps, () => trainFNNLoRA(fnn.frozen, fnn.target, { ...common, rank: 4, steps, engine: k }));
+  const batched = (k: Engine, steps: number, threads: number | null = null): Rate => {
+    const r = timed(steps, () => trainFNNLoRABatch(members, { ...common, steps, engine: k, ...(threads !== null ? { threads } : {}) })[0]);
     return { wall: r.wall * K, cpu: r.cpu * K };
   };
-  // Threads the fused batched run would pick now (LORA_FNN_THREADS, or by idle cores); both 1 and
+  // Threads the fast batched run would pick now (LORA_FNN_THREADS, or by idle cores); both 1 and
   // all cores (at most 4) are measured.
   const autoThreads = fnnThreads(K, batchSteps * K * 768 * 16 * 16 * 2);
   const manyThreads = Math.min(availableParallelism(), 4, K);
 
-  // Warm-up (kernel setup, JIT, the fused kernel's worker threads, which then stay in their idle
+  // Warm-up (kernel setup, JIT, the fast engine's worker threads, which then stay in their idle
   // pool), then interleaved measured runs; wall rates cover the training loop only.
   for (const k of kernels) {
     single(k, 100);
-    batched(k, k === "fused" ? 200 : 10, k === "fused" ? manyThreads : null);
+    batched(k, k === "fast" ? 200 : 10, k === "fast" ? manyThreads : null);
   }
   console.log(`memory before: ${memory()}`);
   console.log(`load average before: ${load()}`);
@@ -105,16 +100,15 @@ async function main(): Promise<void> {
   const record = (key: string, r: Rate): void => void runs.set(key, [...(runs.get(key) ?? []), r]);
   for (let rep = 0; rep < reps; rep++) {
     for (const k of kernels) {
-      // The tfjs kernel is ~5× slower per step: fewer steps keep the rounds comparable in time.
-      record(`single ${k}`, single(k, k === "fused" ? fnnSteps : Math.ceil(fnnSteps / 4)));
-      if (k === "tfjs") record("batched tfjs", batched(k, Math.ceil(batchSteps / 4)));
+      // The reference engine is ~5× slower per step: fewer steps keep the rounds comparable in time.
+      record(`single ${k}`, single(k, k === "fast" ? fnnSteps : Math.ceil(fnnSteps / 4)));
+      if (k === "reference") record("batched reference", batched(k, Math.ceil(batchSteps / 4)));
       else {
-        record("batched fused, 1 thread", batched(k, batchSteps, 1));
-        if (manyThreads > 1) record(`batched fused, ${manyThreads} threads`, batched(k, batchSteps, manyThreads));
+        record("batched fast, 1 thread", batched(k, batchSteps, 1));
+        if (manyThreads > 1) record(`batched fast, ${manyThreads} threads`, batched(k, batchSteps, manyThreads));
       }
     }
   }
-  setFNNKernel(null);
   const med = (key: string): Rate => {
     const rs = runs.get(key) ?? [];
     return { wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)) };
@@ -125,20 +119,20 @@ async function main(): Promise<void> {
     const s = med(`single ${k}`);
     line(`FNN single, ${k}`, s.wall, "steps/s", s.wall / REFERENCE.fnn, TARGET.fnn, `  cpu ${s.cpu.toFixed(0)} steps/s (${(s.cpu / REFERENCE.fnn).toFixed(2)}x)  [${all(`single ${k}`)}]`);
   }
-  const batchedKeys = ["fused, 1 thread", ...(manyThreads > 1 ? [`fused, ${manyThreads} threads`] : []), "tfjs"];
-  console.log(`  (a fused batched run would use ${autoThreads} thread(s) at the current load)`);
+  const batchedKeys = ["fast, 1 thread", ...(manyThreads > 1 ? [`fast, ${manyThreads} threads`] : []), "reference"];
+  console.log(`  (a fast batched run would use ${autoThreads} thread(s) at the current load)`);
   for (const k of batchedKeys) {
-    const s = med(`single ${k.startsWith("fused") ? "fused" : k}`);
+    const s = med(`single ${k.startsWith("fast") ? "fast" : k}`);
     const b = med(`batched ${k}`);
     line(`FNN batched ${K}, ${k}`, b.wall, "model-steps/s", b.wall / s.wall, TARGET.batched, `  cpu ${b.cpu.toFixed(0)} (${(b.cpu / s.cpu).toFixed(2)}x)  [${all(`batched ${k}`)}]`);
     // Each repetition's batched rate over the same repetition's single rate (taken moments apart).
-    const singles = runs.get(`single ${k.startsWith("fused") ? "fused" : k}`) ?? [];
+    const singles = runs.get(`single ${k.startsWith("fast") ? "fast" : k}`) ?? [];
     const paired = (runs.get(`batched ${k}`) ?? []).map((r, i) => r.wall / singles[i].wall);
     console.log(`${"".padEnd(36)}ratio per repetition: ${paired.map((x) => x.toFixed(2)).join(", ")} (median ${median(paired).toFixed(2)}x)`);
   }
-  const bestFused = Math.max(...batchedKeys.filter((k) => k.startsWith("fused")).map((k) => med(`batched ${k}`).wall));
-  const fusedVsTfjs = bestFused / med("single tfjs").wall;
-  console.log(`  best batched fused vs single tfjs: ${fusedVsTfjs.toFixed(2)}x; single fused vs single tfjs: ${(med("single fused").wall / med("single tfjs").wall).toFixed(2)}x`);
+  const bestFast = Math.max(...batchedKeys.filter((k) => k.startsWith("fast")).map((k) => med(`batched ${k}`).wall));
+  const fastVsReference = bestFast / med("single reference").wall;
+  console.log(`  best batched fast vs single reference: ${fastVsReference.toFixed(2)}x; single fast vs single reference: ${(med("single fast").wall / med("single reference").wall).toFixed(2)}x`);
   console.log(`load average after FNN: ${load()}`);
 
   if (!process.argv.includes("--skip-tfn")) {

@@ -1,7 +1,7 @@
 /**
  * Transformer training benchmark, A/B in one process: steps/s of one LoRA training run (D=16,
  * H=2, N=10, L=1, rank 4, batch 256, a train step + validation forward every step) with the
- * tfjs autodiff engine and the fused TypeScript engine, alternating `--reps` times. Prints wall
+ * reference (tfjs autodiff) engine and the fast engine (`lib/src/fast`), alternating `--reps` times. Prints wall
  * steps/s, CPU-time steps/s (process CPU time, less sensitive to other load), the load average,
  * and the ratio against the reference PyTorch rate (≈ 20 steps/s on this machine; target 1.5x).
  *
@@ -11,7 +11,8 @@
 import { loadavg } from "node:os";
 import { makeTransformerPair } from "../models/targets";
 import { initBackend, tf } from "../tf/backend";
-import { trainTransformerLoRA, type TransformerEngine } from "../tf/transformer-train";
+import type { Engine } from "../tf/settings";
+import { trainTransformerLoRA } from "../tf/transformer-train";
 
 const REFERENCE = 20;
 const TARGET = 1.5;
@@ -30,23 +31,23 @@ async function main(): Promise<void> {
   const skipAutodiff = process.argv.includes("--skip-autodiff");
   const common = { lr: 1e-3, seed: 0, batchSize: 256, nVal: 256, nTest: 256, valEvery: 1, rank: 4 };
   const { frozen, target } = makeTransformerPair({ width: 16, depth: 1, heads: 2, seed: 0 });
-  const run = (engine: TransformerEngine, n: number): { wall: number; cpu: number } => {
+  const run = (engine: Engine, n: number): { wall: number; cpu: number } => {
     const c0 = process.cpuUsage();
     const r = trainTransformerLoRA(frozen, target, { ...common, steps: n, engine });
     const c = process.cpuUsage(c0);
     // CPU time covers the whole call (setup and test set too): a lower bound on the loop's CPU rate.
     return { wall: r.stepsPerSec, cpu: n / ((c.user + c.system) / 1e6) };
   };
-  const engines: TransformerEngine[] = skipAutodiff ? ["fused"] : ["autodiff", "fused"];
+  const engines: Engine[] = skipAutodiff ? ["fast"] : ["reference", "fast"];
   for (const e of engines) run(e, 5); // warm-up (kernels, JIT)
-  const results = new Map<TransformerEngine, { wall: number[]; cpu: number[] }>(engines.map((e) => [e, { wall: [], cpu: [] }]));
+  const results = new Map<Engine, { wall: number[]; cpu: number[] }>(engines.map((e) => [e, { wall: [], cpu: [] }]));
   console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(" ")}; tensors ${tf.memory().numTensors}`);
   for (let i = 0; i < reps; i++) {
     for (const e of engines) {
-      const r = run(e, e === "autodiff" ? adSteps : steps);
+      const r = run(e, e === "reference" ? adSteps : steps);
       results.get(e)!.wall.push(r.wall);
       results.get(e)!.cpu.push(r.cpu);
-      console.log(`  rep ${i + 1} ${e.padEnd(8)} ${r.wall.toFixed(1).padStart(7)} steps/s wall ${r.cpu.toFixed(1).padStart(7)} steps/s CPU  (load ${loadavg()[0].toFixed(2)})`);
+      console.log(`  rep ${i + 1} ${e.padEnd(9)} ${r.wall.toFixed(1).padStart(7)} steps/s wall ${r.cpu.toFixed(1).padStart(7)} steps/s CPU  (load ${loadavg()[0].toFixed(2)})`);
     }
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -55,14 +56,14 @@ async function main(): Promise<void> {
     const w = median(r.wall);
     const ratio = w / REFERENCE;
     console.log(
-      `Transformer single, ${e.padEnd(8)} median ${w.toFixed(1)} steps/s wall (best ${Math.max(...r.wall).toFixed(1)}), ` +
+      `Transformer single, ${e.padEnd(9)} median ${w.toFixed(1)} steps/s wall (best ${Math.max(...r.wall).toFixed(1)}), ` +
         `${median(r.cpu).toFixed(1)} steps/s CPU; ratio ${ratio.toFixed(2)}x vs PyTorch (target ${TARGET}x: ${ratio >= TARGET ? "meets" : "BELOW"})`,
     );
   }
   if (!skipAutodiff) {
-    const f = results.get("fused")!;
-    const a = results.get("autodiff")!;
-    console.log(`speed-up fused/autodiff: ${(median(f.wall) / median(a.wall)).toFixed(2)}x wall, ${(median(f.cpu) / median(a.cpu)).toFixed(2)}x CPU`);
+    const f = results.get("fast")!;
+    const a = results.get("reference")!;
+    console.log(`speed-up fast/reference: ${(median(f.wall) / median(a.wall)).toFixed(2)}x wall, ${(median(f.cpu) / median(a.cpu)).toFixed(2)}x CPU`);
   }
   console.log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(" ")}; tensors ${tf.memory().numTensors}`);
 }

@@ -7,7 +7,7 @@
  * calibrated construction is exact on inputs its calibration sample covers, and says so only when
  * this check is at rounding level — see `diagnostics.exactExpected`, `verifiedError`, `warnings`),
  * test "test". Pretrained frozen models need the
- * training engine: register it with `registerPretrainer`.
+ * training engine: pass it as the `pretrain` option (`runExperiment` passes the trainers').
  */
 import type { Matrix } from "ml-matrix";
 import { ConfigError } from "../errors";
@@ -27,27 +27,26 @@ import { fnnPairFor } from "./setup";
 /** Replaces the frozen model by a pretrained one (training engine hook). */
 export type Pretrainer = <M extends FNN | Transformer>(config: ExperimentConfig, frozen: M, target: M) => Promise<M>;
 
-let pretrainer: Pretrainer | null = null;
-
-/** Hook for the training engine: `--pretrained 1` with `--method ours` calls it. */
-export function registerPretrainer(fn: Pretrainer | null): void {
-  pretrainer = fn;
+/** Options of `runOurs`. */
+export interface RunOursOptions {
+  /** Pretrains the frozen model (`--pretrained 1`); the construction itself needs no training engine. */
+  pretrain?: Pretrainer;
 }
 
-async function maybePretrain<M extends FNN | Transformer>(config: ExperimentConfig, frozen: M, target: M): Promise<M> {
+async function maybePretrain<M extends FNN | Transformer>(config: ExperimentConfig, frozen: M, target: M, pretrain: Pretrainer | undefined): Promise<M> {
   if (!config.pretrained) return frozen;
-  if (!pretrainer) throw new ConfigError("--pretrained 1 needs the training engine: not yet available");
-  return pretrainer(config, frozen, target);
+  if (pretrain === undefined) throw new ConfigError("--pretrained 1 needs a pretrain option (runExperiment passes the training engine's)");
+  return pretrain(config, frozen, target);
 }
 
 /** The construction run for one configuration. */
-export async function runOurs(config: ExperimentConfig): Promise<ExperimentResult> {
-  return config.exp === "fnn" ? runOursFNN(config) : runOursTransformer(config);
+export async function runOurs(config: ExperimentConfig, opts: RunOursOptions = {}): Promise<ExperimentResult> {
+  return config.exp === "fnn" ? runOursFNN(config, opts.pretrain) : runOursTransformer(config, opts.pretrain);
 }
 
-async function runOursFNN(c: ExperimentConfig): Promise<ExperimentResult> {
+async function runOursFNN(c: ExperimentConfig, pretrain: Pretrainer | undefined): Promise<ExperimentResult> {
   const pair = fnnPairFor(c);
-  const frozen = await maybePretrain(c, pair.frozen, pair.target);
+  const frozen = await maybePretrain(c, pair.frozen, pair.target, pretrain);
   const calibration = gaussianInputs(stream(c.seed, "calibration"), c.width, c.batch_size);
   // the self-check draws inputs like the test inputs, from a stream of its own
   const verify = { inputs: gaussianInputs(stream(c.seed, "verification"), c.width, VERIFY_INPUTS) };
@@ -69,9 +68,9 @@ async function runOursFNN(c: ExperimentConfig): Promise<ExperimentResult> {
   };
 }
 
-async function runOursTransformer(c: ExperimentConfig): Promise<ExperimentResult> {
+async function runOursTransformer(c: ExperimentConfig, pretrain: Pretrainer | undefined): Promise<ExperimentResult> {
   const pair = makeTransformerPair({ width: c.width, depth: c.target_depth, heads: c.n_head, seed: c.seed });
-  const frozen = await maybePretrain(c, pair.frozen, pair.target);
+  const frozen = await maybePretrain(c, pair.frozen, pair.target, pretrain);
   const verify = { inputs: transformerInputs(stream(c.seed, "verification"), c.width, c.seq_length, 16) };
   const built = constructTransformer(frozen, pair.target, c.rank, { verify });
   const Xs = transformerInputs(stream(c.seed, "test"), c.width, c.seq_length, c.n_test);

@@ -14,21 +14,18 @@ import { initBackend } from "../tf/backend";
 import { pretrainFNN, rankSchedule, trainFNNFinalLayers, trainFNNLoRA, type FNNTrained } from "../tf/fnn-train";
 import { pretrainTransformer, trainTransformerLoRA } from "../tf/transformer-train";
 import type { ExperimentConfig, ExperimentResult } from "./config";
-import { registerPretrainer } from "./run-ours";
-import { fnnPairFor, trainSettingsFor } from "./setup";
+import { fnnPairFor, runnerEngine, trainSettingsFor } from "./setup";
 
 /** Pretrains the frozen model toward the target with the reference's flags. */
 export async function pretrainFor<M extends FNN | Transformer>(c: ExperimentConfig, frozen: M, target: M): Promise<M> {
   await initBackend();
-  const opts = { epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, seed: c.seed };
+  const opts = { epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, seed: c.seed, engine: runnerEngine() };
   if (frozen.kind === "fnn" && target.kind === "fnn") return pretrainFNN(frozen, target, opts).model as M;
   if (frozen.kind === "transformer" && target.kind === "transformer") {
     return pretrainTransformer(frozen, target, { ...opts, seqLength: c.seq_length }).model as M;
   }
   throw new ConfigError("frozen and target must be the same kind of model");
 }
-
-registerPretrainer(pretrainFor);
 
 function result(r: Pick<FNNTrained, "testLoss" | "testShiftLoss" | "valLossAtBest" | "valAccuracyAtBest" | "bestStep" | "trainLoss" | "testAccuracy" | "testShiftAccuracy" | "steps" | "stepsPerSec">, extra: Record<string, unknown>): ExperimentResult {
   return {

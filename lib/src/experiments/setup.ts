@@ -4,7 +4,7 @@
  */
 import { makeFNNPair } from "../models/targets";
 import type { FNN } from "../models/types";
-import type { TrainSettings } from "../tf/settings";
+import { envEngine, type Engine, type TrainSettings } from "../tf/settings";
 import type { ExperimentConfig } from "./config";
 
 /** The flags that define an FNN experiment's models. */
@@ -31,7 +31,12 @@ export type TrainFlags = Pick<ExperimentConfig, "n_epochs" | "lr" | "weight_deca
   val_every?: number;
 };
 
-/** Trainer settings from the reference's flags (`n_train` 0 = a fresh batch every step). */
+/** The engine of the CLI and the sweeps: `LORA_ENGINE` when set, else `fast` on every backend. */
+export function runnerEngine(): Engine {
+  return envEngine() ?? "fast";
+}
+
+/** Trainer settings from the reference's flags (`n_train` 0 = a fresh batch every step), on `runnerEngine()`. */
 export function trainSettingsFor(c: TrainFlags): Omit<TrainSettings, "onProgress" | "progressEvery"> {
   return {
     steps: c.n_epochs,
@@ -46,5 +51,6 @@ export function trainSettingsFor(c: TrainFlags): Omit<TrainSettings, "onProgress
     nTrain: c.n_train > 0 ? c.n_train : null,
     task: c.task,
     ...(c.ce_target === undefined ? {} : { ceTarget: c.ce_target }),
+    engine: runnerEngine(),
   };
 }

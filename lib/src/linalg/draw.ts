@@ -21,3 +21,22 @@ export function uniformVector(rng: RandomStream, n: number, low: number, high: n
 export function normalVector(rng: RandomStream, n: number, std = 1, mean = 0): number[] {
   return Array.from(rng.normals(n, mean, std));
 }
+
+/** Fill `out[offset + j·D + i]` (example j, feature i) with N(0, 1) draws, `gaussianInputs` order (feature by feature). */
+export function fillGaussianRows(rng: RandomStream, out: Float32Array, offset: number, n: number, D: number): void {
+  for (let i = 0; i < D; i++) rng.fillNormal(out, offset + i, n, D);
+}
+
+/** Fill n Transformer inputs (each D×N drawn like `transformerInputs`) into `[n, N, D]` token-major rows. */
+export function fillGaussianSequences(
+  rng: RandomStream,
+  out: Float32Array,
+  offset: number,
+  n: number,
+  N: number,
+  D: number,
+): void {
+  for (let e = 0; e < n; e++) {
+    for (let i = 0; i < D; i++) rng.fillNormal(out, offset + e * N * D + i, N, D);
+  }
+}

@@ -23,6 +23,19 @@ export function toArray(M: Matrix): number[][] {
 }
 
 /** The n×n identity. */
+/**
+ * `Mᵀ` as a row-major typed array `[M.columns, M.rows]` (`out[j·rows + i] = M(i, j)`), float32 (the
+ * training engines' weights, rounded on store) or float64: the one transpose-and-flatten both
+ * engines upload weights with.
+ */
+export function transposedData(M: Matrix): Float32Array;
+export function transposedData(M: Matrix, precision: "float64"): Float64Array;
+export function transposedData(M: Matrix, precision: "float32" | "float64" = "float32"): Float32Array | Float64Array {
+  const out = precision === "float64" ? new Float64Array(M.rows * M.columns) : new Float32Array(M.rows * M.columns);
+  for (let i = 0; i < M.rows; i++) for (let j = 0; j < M.columns; j++) out[j * M.rows + i] = M.get(i, j);
+  return out;
+}
+
 export function identity(n: number): Matrix {
   return Matrix.eye(n, n);
 }

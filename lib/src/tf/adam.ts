@@ -12,7 +12,7 @@
  * Learning rate and weight decay may differ per entry (batched models with different settings).
  */
 import { ConfigError } from "../errors";
-import { KernelArena } from "./wasm-arena";
+import { KernelArena } from "../fast/arena";
 
 export interface AdamOptions {
   beta1?: number;

@@ -6,14 +6,8 @@
  */
 import { Matrix } from "ml-matrix";
 import { ShapeError } from "../errors";
+import { transposedData } from "../linalg/matrix";
 import { tf } from "./backend";
-
-/** `Wᵀ` as a float32 array, row-major `[W.columns, W.rows]`. */
-export function transposedData(W: Matrix): Float32Array {
-  const out = new Float32Array(W.rows * W.columns);
-  for (let i = 0; i < W.rows; i++) for (let j = 0; j < W.columns; j++) out[j * W.rows + i] = W.get(i, j);
-  return out;
-}
 
 /** Row-major float32 copy of `M`. */
 export function rowMajorData(M: Matrix): Float32Array {

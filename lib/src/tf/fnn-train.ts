@@ -8,11 +8,11 @@ import { initAdapters, layerRanks } from "../models/init";
 import type { FNN, FNNAdaptation } from "../models/types";
 import { checkOptimiserSettings } from "./adam";
 import { requireBackend, tf } from "./backend";
-import { fillGaussianRows } from "./data";
+import { fillGaussianRows } from "../linalg/draw";
 import { FNNEngine, type FNNLayerPlan, type FNNMember } from "./fnn-engine";
-import { FusedFNNStepper, fnnKernel } from "./fnn-fused";
+import { FusedFNNStepper } from "../fast/fnn-stepper";
 import { runLoop, runPretrainLoop, testDivergence, type LoopResult } from "./loop";
-import { resolveSettings, selectionOf, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
+import { resolveEngine, resolveSettings, selectionOf, type Engine, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
 import { halvesMatrix, taskAccuracy, taskLoss } from "./task";
 
 /** Row weights `[n, 2]`: mean over the training rows (column 0), mean over the validation rows (column 1). */
@@ -124,9 +124,9 @@ class FNNStepper {
   }
 }
 
-/** The per-step evaluator: the fused typed-array kernel on CPU backends, the tfjs graph otherwise (see `fnnKernel`). */
+/** The per-step evaluator: the fast stepper (`fast/`) or the tfjs reference (see `resolveEngine`). */
 function makeStepper(engine: FNNEngine, seeds: number[], s: ResolvedSettings, trainPurpose = "train"): FNNStepper | FusedFNNStepper {
-  return fnnKernel() === "fused" ? new FusedFNNStepper(engine, seeds, s, trainPurpose) : new FNNStepper(engine, seeds, s, trainPurpose);
+  return resolveEngine(s.engine) === "fast" ? new FusedFNNStepper(engine, seeds, s, trainPurpose) : new FNNStepper(engine, seeds, s, trainPurpose);
 }
 
 /** Test metrics of K trained models: `nTest` inputs from stream `test`, and the same inputs ×5. */
@@ -316,6 +316,10 @@ export interface PretrainOptions {
   level?: number;
   batchSize?: number;
   seed: number;
+  /** Training engine (see `Engine`). */
+  engine?: Engine;
+  /** Threads of a fast run (see `TrainSettings.threads`). */
+  threads?: number;
 }
 
 export interface Pretrained<M> {
@@ -351,7 +355,7 @@ export function pretrainFNN(frozen: FNN, target: FNN, opts: PretrainOptions): Pr
   requireBackend();
   const epochs = opts.epochs ?? 1000;
   const level = opts.level ?? 3;
-  const s = resolveSettings({ steps: epochs, lr: opts.lr ?? 1e-3, seed: opts.seed, batchSize: opts.batchSize, valEvery: 0, bestEpoch: false });
+  const s = resolveSettings({ steps: epochs, lr: opts.lr ?? 1e-3, seed: opts.seed, batchSize: opts.batchSize, valEvery: 0, bestEpoch: false, engine: opts.engine, threads: opts.threads });
   checkOptimiserSettings(s.lr, 0);
   const plan = frozen.layers.map((): FNNLayerPlan => ({ weight: "full", bias: frozen.bias }));
   const engine = new FNNEngine([{ frozen, target, adaptation: null }], plan, "regression");

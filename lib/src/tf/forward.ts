@@ -8,7 +8,8 @@ import { ShapeError } from "../errors";
 import { mergeFNN, mergeTransformer } from "../models/merge";
 import type { Activation, FNN, FNNAdaptation, Transformer, TransformerAdaptation } from "../models/types";
 import { tf } from "./backend";
-import { transposedData, transposedTensor } from "./convert";
+import { transposedData } from "../linalg/matrix";
+import { transposedTensor } from "./convert";
 
 /** One dense layer in row layout: `z ↦ σ(z·Wᵀ + b)` with `Wᵀ` given (`[D_in, D_out]`). */
 export function denseRows(z: tf.Tensor2D, WT: tf.Tensor2D, b: tf.Tensor1D, activation: Activation): tf.Tensor2D {

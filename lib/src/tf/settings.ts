@@ -1,6 +1,45 @@
 /** Settings shared by the trainers (the reference's flags, with its defaults). */
 import { ConfigError } from "../errors";
+import { tf } from "./backend";
 import type { CeTarget, Task } from "./task";
+
+/**
+ * Which engine computes each training step (the same choice for the FNN and the Transformer
+ * trainers): `reference`, tfjs autodiff over the adapter variables (runs on every backend; the
+ * path the notebooks show and the oracle of the tests), or `fast`, the fused float32 kernels of
+ * `lib/src/fast` (hand-written backward passes, WebAssembly SIMD, worker threads for batched FNNs;
+ * CPU only). Both give the loop the same losses and gradients to float32 tolerance.
+ */
+export type Engine = "reference" | "fast";
+
+const ENGINES: readonly Engine[] = ["reference", "fast"];
+
+function checkEngine(value: string, what: string): Engine {
+  const v = value.trim().toLowerCase();
+  if ((ENGINES as readonly string[]).includes(v)) return v as Engine;
+  throw new ConfigError(`${what}=${value} is not an engine: use reference or fast`);
+}
+
+/** `LORA_ENGINE`, parsed (null when unset or empty). */
+export function envEngine(): Engine | null {
+  const env = process.env.LORA_ENGINE;
+  return env === undefined || env.trim() === "" ? null : checkEngine(env, "LORA_ENGINE");
+}
+
+/**
+ * The engine a run uses: the `engine` setting, else `LORA_ENGINE`, else by backend — `fast` on
+ * `wasm` and `cpu`, `reference` on the others (native `tensorflow`, `webgpu`), where tfjs graphs
+ * run on the accelerator or on all cores. (`LORA_FNN_KERNEL`, the FNN-only switch it replaces, is
+ * refused with a message naming the new one, so an old script does not silently change paths.)
+ */
+export function resolveEngine(requested: Engine | null = null): Engine {
+  if (requested !== null) return checkEngine(requested, "engine");
+  if ((process.env.LORA_FNN_KERNEL ?? "").trim() !== "") throw new ConfigError("LORA_FNN_KERNEL is no longer read: set LORA_ENGINE=fast (was fused) or LORA_ENGINE=reference (was tfjs)");
+  const env = envEngine();
+  if (env !== null) return env;
+  const backend = tf.getBackend();
+  return backend === "wasm" || backend === "cpu" ? "fast" : "reference";
+}
 
 export interface TrainSettings {
   /** Adam steps (`--n_epochs`). */
@@ -34,6 +73,10 @@ export interface TrainSettings {
   /** Progress callback, every `progressEvery` steps (default 100) and at the end. */
   onProgress?: (step: number, trainLoss: number, valLoss: number, stepsPerSec: number) => void;
   progressEvery?: number;
+  /** Training engine (see `Engine`); default `LORA_ENGINE`, else by backend (`resolveEngine`). */
+  engine?: Engine;
+  /** Threads of a batched fast FNN run (1 disables them); default `LORA_FNN_THREADS`, else by idle cores. */
+  threads?: number;
 }
 
 export interface ResolvedSettings {
@@ -49,6 +92,10 @@ export interface ResolvedSettings {
   nTrain: number | null;
   task: Task;
   ceTarget: CeTarget;
+  /** The requested engine, null for the default (`resolveEngine` decides when the run starts). */
+  engine: Engine | null;
+  /** The requested thread count, null for the default. */
+  threads: number | null;
 }
 
 function positiveInt(v: number, what: string): number {
@@ -75,6 +122,8 @@ export function resolveSettings(s: TrainSettings): ResolvedSettings {
     nTrain: nTrain === null ? null : positiveInt(nTrain, "n_train"),
     task: s.task ?? "regression",
     ceTarget: s.ceTarget ?? "raw",
+    engine: s.engine === undefined ? null : checkEngine(s.engine, "engine"),
+    threads: s.threads === undefined ? null : positiveInt(s.threads, "threads"),
   };
 }
 

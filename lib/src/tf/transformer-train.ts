@@ -4,30 +4,32 @@
  * and the FFN biases `b_1, b_2` of every block — and pretraining of all frozen parameters.
  * Single model (K = 1); θ is one flat float32 vector, updated by the host-side Adam of `runLoop`.
  *
- * Two engines give the loop the same losses and gradients (equal to float32 tolerance):
- * - `fused` (default on the cpu and wasm backends): `transformer-fused.ts`, a hand-written forward
+ * Two engines give the loop the same losses and gradients (equal to float32 tolerance), chosen by
+ * the `engine` setting or `LORA_ENGINE` (see `resolveEngine`):
+ * - `fast` (default on the cpu and wasm backends): `fast/transformer-core.ts`, a hand-written forward
  *   and backward pass in TypeScript with WebAssembly SIMD product kernels, one example at a time;
  *   no tensors, no autodiff tape. ~3.5x the autodiff engine on wasm at D=16, N=10, batch 256.
- * - `autodiff` (default on other backends, e.g. the native `tensorflow` backend / GPU): the tfjs
+ * - `reference` (default on other backends, e.g. the native `tensorflow` backend / GPU): the tfjs
  *   graph, gradients by tfjs autodiff with respect to one flat parameter tensor; token-major layout
  *   `[n, N, D]`, every projection one 2-D matmul over all n·N tokens.
  * Test metrics (after training) always use the tfjs forward.
  */
 import { Matrix } from "ml-matrix";
 import { ConfigError, ShapeError } from "../errors";
+import { transposedData } from "../linalg/matrix";
 import { stream } from "../linalg/random";
 import { initTransformerAdapters } from "../models/init";
 import type { Adapter, Transformer, TransformerAdaptation } from "../models/types";
 import { checkOptimiserSettings } from "./adam";
 import { requireBackend, tf } from "./backend";
-import { transposedData } from "./convert";
-import { fillGaussianSequences } from "./data";
+import { fillGaussianSequences } from "../linalg/draw";
 import { disposeTransformerTensors, transformerForwardTensors, transformerTensors, type TransformerTensors } from "./forward";
-import type { Pretrained } from "./fnn-train";
+import type { Pretrained, PretrainOptions } from "./fnn-train";
 import { pretrainStopRule } from "./fnn-train";
 import { runLoop, runPretrainLoop, testDivergence, type LoopStepper } from "./loop";
-import { FusedTransformer, type FusedPrepared, type RawBlock, type RawModel } from "./transformer-fused";
-import { resolveSettings, selectionOf, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
+import { FusedTransformerStepper } from "../fast/transformer-stepper";
+import type { RawBlock, RawModel } from "../fast/transformer-core";
+import { resolveEngine, resolveSettings, selectionOf, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
 import { halvesMatrix, taskAccuracy, taskLoss, type CeTarget, type Task } from "./task";
 
 export type TransformerTrainMode = "lora" | "full";
@@ -421,115 +423,8 @@ export class TransformerStepper implements LoopStepper {
   }
 }
 
-/** Raw transposed float64 weights of a model record (the fused engine's target). */
-function rawModel(model: Transformer): RawModel {
-  const T = (M: Matrix): Float64Array => {
-    const out = new Float64Array(M.rows * M.columns);
-    for (let i = 0; i < M.rows; i++) for (let j = 0; j < M.columns; j++) out[j * M.rows + i] = M.get(i, j);
-    return out;
-  };
-  return {
-    blocks: model.blocks.map((bl) => ({
-      WQT: bl.heads.map((h) => T(h.WQ)),
-      WKT: bl.heads.map((h) => T(h.WK)),
-      WVT: bl.heads.map((h) => T(h.WV)),
-      WOT: bl.heads.map((h) => T(h.WO)),
-      W1T: T(bl.W1),
-      b1: Float64Array.from(bl.b1),
-      W2T: T(bl.W2),
-      b2: Float64Array.from(bl.b2),
-    })),
-    WoT: T(model.Wo),
-  };
-}
-
-/**
- * Loop stepper on the fused TypeScript engine (`transformer-fused.ts`): same data streams, same
- * losses and gradients as `TransformerStepper`, no tensors. Exported for tests.
- */
-export class FusedTransformerStepper implements LoopStepper {
-  readonly K = 1;
-  readonly owner: Int32Array;
-  private readonly engine: FusedTransformer;
-  private readonly trainRng: ReturnType<typeof stream>;
-  private readonly buf: Float32Array;
-  private readonly vbuf: Float32Array;
-  private readonly nTr: number;
-  private readonly nVal: number;
-  private readonly targetP: FusedPrepared[];
-  private readonly Tval: Float64Array;
-  private readonly Ttrain: Float64Array | null;
-
-  /** `useWasm: false` forces the JavaScript kernels (tests). */
-  constructor(
-    readonly params: TransformerParams,
-    target: Transformer,
-    readonly N: number,
-    task: Task,
-    s: ResolvedSettings,
-    trainPurpose = "train",
-    useWasm = true,
-  ) {
-    const D = params.D;
-    this.owner = new Int32Array(params.theta.length);
-    this.engine = new FusedTransformer(D, N, params.H, params.L, task, useWasm, s.ceTarget);
-    this.targetP = this.engine.prepare(rawModel(target), 1);
-    this.nTr = s.nTrain ?? s.batchSize;
-    this.nVal = s.nVal;
-    this.trainRng = stream(s.seed, trainPurpose);
-    this.buf = new Float32Array(this.nTr * N * D);
-    this.vbuf = new Float32Array(s.nVal * N * D);
-    fillGaussianSequences(stream(s.seed, "validation"), this.vbuf, 0, s.nVal, N, D);
-    this.Tval = this.engine.targets(this.targetP, this.vbuf, s.nVal);
-    if (s.nTrain !== null) {
-      fillGaussianSequences(this.trainRng, this.buf, 0, this.nTr, N, D);
-      this.Ttrain = this.engine.targets(this.targetP, this.buf, this.nTr);
-    } else this.Ttrain = null;
-  }
-
-  evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
-    const out = new Float32Array(2 + theta.length);
-    const w = this.params.raw(theta);
-    const p = this.engine.prepare(w);
-    if (trainBatch) {
-      if (this.Ttrain === null) fillGaussianSequences(this.trainRng, this.buf, 0, this.nTr, this.N, this.params.D);
-      const { loss, grad } = this.engine.lossAndGrad(w, p, this.buf, this.nTr, this.Ttrain === null ? this.targetP : null, this.Ttrain);
-      out[0] = loss;
-      this.params.scatterGrad(theta, grad, out, 2);
-    } else out[0] = NaN; // the last, validation-only pass: the loop reads no training loss
-    if (withVal) {
-      const v = this.engine.evalLossAccuracy(p, this.vbuf, this.Tval, this.nVal);
-      out[1] = v.loss;
-      this.lastAccuracy[0] = v.accuracy;
-    } else out[1] = NaN;
-    return out;
-  }
-
-  private readonly lastAccuracy = new Float64Array(1).fill(NaN);
-
-  /** Validation accuracy at the last validated evaluation (NaN for regression). */
-  valAccuracy(): Float64Array {
-    return this.lastAccuracy;
-  }
-
-  dispose(): void {}
-}
-
-/**
- * Which Transformer training engine runs: `fused` (TypeScript forward/backward, the fast choice on
- * the CPU and wasm backends), `autodiff` (tfjs graph and autodiff: runs on any backend, GPU
- * included) or `auto` (fused on cpu/wasm, autodiff otherwise).
- */
-export type TransformerEngine = "auto" | "fused" | "autodiff";
-
-function useFused(engine: TransformerEngine | undefined): boolean {
-  const e = engine ?? "auto";
-  if (e === "auto") return tf.getBackend() === "wasm" || tf.getBackend() === "cpu";
-  return e === "fused";
-}
-
+/** The per-step evaluator: the fast stepper (`fast/`) or the tfjs autodiff stepper (see `resolveEngine`). */
 function makeStepper(
-  engine: TransformerEngine | undefined,
   params: TransformerParams,
   target: Transformer,
   targetT: TransformerTensors,
@@ -538,7 +433,7 @@ function makeStepper(
   s: ResolvedSettings,
   trainPurpose = "train",
 ): LoopStepper & { dispose(): void } {
-  return useFused(engine)
+  return resolveEngine(s.engine) === "fast"
     ? new FusedTransformerStepper(params, target, N, task, s, trainPurpose)
     : new TransformerStepper(params, targetT, N, task, s, trainPurpose);
 }
@@ -556,8 +451,6 @@ export interface TransformerLoRAOptions {
   seqLength?: number;
   /** Std of the B initialisation, default 0.25. */
   std?: number;
-  /** Training engine, default `auto` (see `TransformerEngine`). */
-  engine?: TransformerEngine;
 }
 
 function checkPair(frozen: Transformer, target: Transformer): void {
@@ -576,7 +469,7 @@ export function trainTransformerLoRA(frozen: Transformer, target: Transformer, o
   const init = initTransformerAdapters(frozen, opts.rank, opts.std ?? 0.25, stream(s.seed, "adapters"));
   const params = new TransformerParams(frozen, "lora", init);
   const targetT = targetTensors(target);
-  const stepper = makeStepper(opts.engine, params, target, targetT, N, s.task, s);
+  const stepper = makeStepper(params, target, targetT, N, s.task, s);
   try {
     const theta = new Float32Array(params.theta);
     const cb = opts.onProgress;
@@ -647,16 +540,16 @@ function transformerTest(
 export function pretrainTransformer(
   frozen: Transformer,
   target: Transformer,
-  opts: { epochs?: number; lr?: number; level?: number; batchSize?: number; seqLength?: number; seed: number; engine?: TransformerEngine },
+  opts: PretrainOptions & { seqLength?: number },
 ): Pretrained<Transformer> {
   requireBackend();
   checkPair(frozen, target);
   const epochs = opts.epochs ?? 1000;
-  const s = resolveSettings({ steps: epochs, lr: opts.lr ?? 1e-3, seed: opts.seed, batchSize: opts.batchSize, valEvery: 0, bestEpoch: false });
+  const s = resolveSettings({ steps: epochs, lr: opts.lr ?? 1e-3, seed: opts.seed, batchSize: opts.batchSize, valEvery: 0, bestEpoch: false, engine: opts.engine, threads: opts.threads });
   checkOptimiserSettings(s.lr, 0);
   const params = new TransformerParams(frozen, "full", null);
   const targetT = targetTensors(target);
-  const stepper = makeStepper(opts.engine, params, target, targetT, opts.seqLength ?? 10, "regression", s, "pretrain");
+  const stepper = makeStepper(params, target, targetT, opts.seqLength ?? 10, "regression", s, "pretrain");
   try {
     const theta = new Float32Array(params.theta);
     const { result: res, reached } = runPretrainLoop(stepper, theta, epochs, s.lr, pretrainStopRule(opts.level ?? 3));

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { stream } from "../../../lib/src/linalg/random";
-import { fillGaussianRows, fillGaussianSequences } from "../../../lib/src/tf/data";
+import { fillGaussianRows, fillGaussianSequences } from "../../../lib/src/linalg/draw";
 
 /** Bit patterns of float64 values (so −0, NaN and every last bit count). */
 const bits = (xs: ArrayLike<number>): string[] => Array.from(xs, (x) => Buffer.from(new Float64Array([x]).buffer).toString("hex"));

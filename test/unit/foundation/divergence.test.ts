@@ -15,7 +15,6 @@ import { singularValues, svd, numericalRank } from "../../../lib/src/linalg/svd"
 import { argmaxAgreement, binaryAgreement, mse, mseBatch, relativeErrorBatch, taskCrossEntropy } from "../../../lib/src/models/metrics";
 import { makeFNNPair, makeTransformerPair } from "../../../lib/src/models/targets";
 import { backendInfo, initBackend } from "../../../lib/src/tf/backend";
-import { setFNNKernel } from "../../../lib/src/tf/fnn-fused";
 import { pretrainFNN, trainFNNFinalLayers, trainFNNLoRA, trainFNNLoRABatch } from "../../../lib/src/tf/fnn-train";
 import { runLoop, type LoopStepper } from "../../../lib/src/tf/loop";
 import { pretrainTransformer, trainTransformerLoRA } from "../../../lib/src/tf/transformer-train";
@@ -76,10 +75,11 @@ test("lora-exp --n_epochs 0 reports the untrained model's validation loss, never
   assert.equal(o.best_step, 0);
 });
 
-for (const kernel of ["fused", "tfjs"] as const) {
-  test(`every FNN trainer throws DivergenceError on the ${kernel} kernel`, async () => {
+for (const engine of ["fast", "reference"] as const) {
+  test(`every FNN trainer throws DivergenceError on the ${engine} engine`, async () => {
     await initBackend();
-    const prev = setFNNKernel(kernel);
+    const saved = process.env.LORA_ENGINE;
+    process.env.LORA_ENGINE = engine;
     try {
       const { frozen, target } = makeFNNPair(small);
       assert.throws(() => trainFNNLoRA(frozen, target, { rank: 2, lr: 1e308, seed: 1, ...quick }), isDivergence());
@@ -88,24 +88,26 @@ for (const kernel of ["fused", "tfjs"] as const) {
       // a sane learning rate still trains
       assert.ok(Number.isFinite(trainFNNLoRA(frozen, target, { rank: 2, lr: 1e-3, seed: 1, ...quick }).testLoss));
     } finally {
-      setFNNKernel(prev);
+      if (saved === undefined) delete process.env.LORA_ENGINE;
+      else process.env.LORA_ENGINE = saved;
     }
   });
 }
 
-test("Transformer LoRA and pretraining throw DivergenceError (fused and autodiff engines)", async () => {
+test("Transformer LoRA and pretraining throw DivergenceError (fast and reference engines)", async () => {
   await initBackend();
   const { frozen, target } = makeTransformerPair({ width: 4, depth: 1, heads: 2, seed: 2 });
-  for (const engine of ["fused", "autodiff"] as const) {
+  for (const engine of ["fast", "reference"] as const) {
     assert.throws(() => trainTransformerLoRA(frozen, target, { rank: 2, lr: 1e9, seed: 1, seqLength: 4, engine, ...quick }), isDivergence(), engine);
     assert.throws(() => pretrainTransformer(frozen, target, { epochs: 6, lr: 1e9, seed: 1, batchSize: 16, seqLength: 4, engine }), isDivergence(), engine);
   }
 });
 
-for (const kernel of ["fused", "tfjs"] as const) {
-  test(`trainFNNLoRABatch (${kernel}): a diverged member is reported, the others train exactly as alone`, async () => {
+for (const engine of ["fast", "reference"] as const) {
+  test(`trainFNNLoRABatch (${engine}): a diverged member is reported, the others train exactly as alone`, async () => {
     await initBackend();
-    const prev = setFNNKernel(kernel);
+    const saved = process.env.LORA_ENGINE;
+    process.env.LORA_ENGINE = engine;
     try {
       const { frozen, target } = makeFNNPair(small);
       const opts = { ...quick, steps: 8 };
@@ -127,7 +129,8 @@ for (const kernel of ["fused", "tfjs"] as const) {
       assert.ok(Math.abs(res[0].testLoss - alone.testLoss) <= 1e-5 * alone.testLoss, `${res[0].testLoss} vs ${alone.testLoss}`);
       assert.ok(res[0].trainLoss.every(Number.isFinite) && res[2].trainLoss.every(Number.isFinite));
     } finally {
-      setFNNKernel(prev);
+      if (saved === undefined) delete process.env.LORA_ENGINE;
+      else process.env.LORA_ENGINE = saved;
     }
   });
 }

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { LockError, ConfigError } from "../../../lib/src/errors";
 import { writeFileAtomic } from "../../../lib/src/experiments/atomic";
 import { main as sweepMain, capWorkers } from "../../../lib/src/experiments/sweep-cli";
-import { main as figuresMain } from "../../../lib/src/experiments/figures-cli";
+import { main as figuresMain } from "../../../lib/src/viz/figures-cli";
 import { quietOnEpipe } from "../../../lib/src/experiments/cli-run";
 import { runMain, type CliMain } from "../cli-capture";
 import { EventEmitter } from "node:events";
@@ -225,7 +225,7 @@ for (const [name, cmd] of [
   ["lora-exp", "lib/src/experiments/cli.ts --help"],
   ["lora-exp (a run)", "lib/src/experiments/cli.ts --method ours --width 4 --n_test 10 --batch_size 8"],
   ["sweep", "lib/src/experiments/sweep-cli.ts list --budget quick"],
-  ["figures", "lib/src/experiments/figures-cli.ts --help"],
+  ["figures", "lib/src/viz/figures-cli.ts --help"],
 ] as const) {
   test(`${name} piped into a reader that has gone (EPIPE) ends quietly with status 0`, { timeout: 60_000 }, () => {
     // `true` exits at once, long before the tool (seconds of start-up) writes its first line

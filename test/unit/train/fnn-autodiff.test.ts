@@ -9,17 +9,18 @@ import { Matrix } from "ml-matrix";
 import { makeFNNPair } from "../../../lib/src/models/targets";
 import { initBackend, tf } from "../../../lib/src/tf/backend";
 import { FNNEngine, type FNNLayerPlan } from "../../../lib/src/tf/fnn-engine";
-import { setFNNKernel } from "../../../lib/src/tf/fnn-fused";
 import { trainFNNFinalLayers, trainFNNLoRA, trainFNNLoRABatch } from "../../../lib/src/tf/fnn-train";
 import type { CeTarget, Task } from "../../../lib/src/tf/task";
 
-/** Runs `f` on the reference (tfjs autodiff) path, restoring the previous kernel. */
+/** Runs `f` on the reference (tfjs autodiff) path: LORA_ENGINE=reference for its duration, restored after. */
 function onReference<T>(f: () => T): T {
-  const prev = setFNNKernel("tfjs");
+  const prev = process.env.LORA_ENGINE;
+  process.env.LORA_ENGINE = "reference";
   try {
     return f();
   } finally {
-    setFNNKernel(prev);
+    if (prev === undefined) delete process.env.LORA_ENGINE;
+    else process.env.LORA_ENGINE = prev;
   }
 }
 

@@ -7,16 +7,16 @@ import { initBackend, tf } from "../../../lib/src/tf/backend";
 import { disposeTransformerTensors, transformerTensors } from "../../../lib/src/tf/forward";
 import { resolveSettings } from "../../../lib/src/tf/settings";
 import type { Task } from "../../../lib/src/tf/task";
-import { FusedTransformer, type RawModel } from "../../../lib/src/tf/transformer-fused";
+import { FusedTransformer, type RawModel } from "../../../lib/src/fast/transformer-core";
+import { FusedTransformerStepper } from "../../../lib/src/fast/transformer-stepper";
 import {
-  FusedTransformerStepper,
   pretrainTransformer,
   TransformerParams,
   TransformerStepper,
   trainTransformerLoRA,
   type TransformerTrainMode,
 } from "../../../lib/src/tf/transformer-train";
-import { jsSoftmax, KernelArena } from "../../../lib/src/tf/wasm-arena";
+import { jsSoftmax, KernelArena } from "../../../lib/src/fast/arena";
 
 interface Case {
   name: string;
@@ -145,8 +145,8 @@ test("loss histories: fused engine equals the autodiff engine (LoRA, pretraining
   await initBackend();
   const { frozen, target } = makeTransformerPair({ width: 8, depth: 1, heads: 2, seed: 1 });
   const o = { rank: 2, seqLength: 5, steps: 8, lr: 1e-2, seed: 1, nVal: 16, nTest: 16, batchSize: 16 };
-  const a = trainTransformerLoRA(frozen, target, { ...o, engine: "autodiff" });
-  const b = trainTransformerLoRA(frozen, target, { ...o, engine: "fused" });
+  const a = trainTransformerLoRA(frozen, target, { ...o, engine: "reference" });
+  const b = trainTransformerLoRA(frozen, target, { ...o, engine: "fast" });
   // Measured: loss histories 9e-7 relative, test loss 1.8e-7, pretraining bitwise equal; limits ×10 (×1e6 eps for the last).
   const close = (x: number[], y: number[]): void => {
     assert.equal(x.length, y.length);
@@ -160,8 +160,8 @@ test("loss histories: fused engine equals the autodiff engine (LoRA, pretraining
   for (const task of ["classification", "binary"] as const) {
     for (const ceTarget of ["raw", "softmax"] as const) {
       const oc = { ...o, task, ceTarget };
-      const ca = trainTransformerLoRA(frozen, target, { ...oc, engine: "autodiff" });
-      const cb = trainTransformerLoRA(frozen, target, { ...oc, engine: "fused" });
+      const ca = trainTransformerLoRA(frozen, target, { ...oc, engine: "reference" });
+      const cb = trainTransformerLoRA(frozen, target, { ...oc, engine: "fast" });
       close(ca.trainLoss, cb.trainLoss);
       close(ca.valLoss, cb.valLoss);
       assert.equal(ca.bestStep, cb.bestStep, `${task} ${ceTarget}`);
@@ -170,8 +170,8 @@ test("loss histories: fused engine equals the autodiff engine (LoRA, pretraining
     }
   }
   const p2 = makeTransformerPair({ width: 6, depth: 2, heads: 2, seed: 2 });
-  const pa = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "autodiff" });
-  const pb = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "fused" });
+  const pa = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "reference" });
+  const pb = pretrainTransformer(p2.frozen, p2.target, { epochs: 6, seed: 0, batchSize: 8, seqLength: 4, engine: "fast" });
   assert.equal(pa.steps, pb.steps);
   assert.ok(Math.abs(pa.finalLoss - pb.finalLoss) <= 1e-6 * pa.finalLoss, `pretraining ${pa.finalLoss} vs ${pb.finalLoss}`);
 });

@@ -16,9 +16,9 @@ import type { TrainOutcome } from "../../tf/settings";
 import { pretrainTransformer, trainTransformerLoRA } from "../../tf/transformer-train";
 import { runExperiment } from "../cli";
 import type { ExperimentConfig, ExperimentResult } from "../config";
-import { registerPretrainer, runOurs } from "../run-ours";
+import { runOurs, type Pretrainer } from "../run-ours";
 import { canonicalJson } from "./run-id";
-import { fnnPairFor, trainSettingsFor } from "../setup";
+import { fnnPairFor, runnerEngine, trainSettingsFor } from "../setup";
 import { ceTargetOf, figureLabels, type History, type RunRecord, type RunResult, type RunSpec, type SweepConfig } from "./types";
 
 const pretrainCache = new Map<string, { model: FNN; steps: number }>();
@@ -31,7 +31,7 @@ function frozenFNN(c: SweepConfig, pair: { target: FNN; frozen: FNN }): { model:
   const key = canonicalJson([c.width, c.target_depth, c.frozen_depth, c.activation, c.use_bias, c.init_mode, c.seed, c.pretrained_epochs, c.pretrained_lr, c.pretrained_level, c.batch_size]);
   let hit = pretrainCache.get(key);
   if (hit === undefined) {
-    const p = pretrainFNN(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size });
+    const p = pretrainFNN(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, engine: runnerEngine() });
     hit = { model: p.model, steps: p.steps };
     pretrainCache.set(key, hit);
   }
@@ -46,28 +46,23 @@ function frozenTransformer(c: SweepConfig, pair: { target: Transformer; frozen: 
   const key = canonicalJson([c.width, c.target_depth, c.n_head, c.seq_length, c.seed, c.pretrained_epochs, c.pretrained_lr, c.pretrained_level, c.batch_size]);
   let hit = pretrainTfnCache.get(key);
   if (hit === undefined) {
-    const p = pretrainTransformer(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, seqLength: c.seq_length });
+    const p = pretrainTransformer(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, seqLength: c.seq_length, engine: runnerEngine() });
     hit = { model: p.model, steps: p.steps };
     pretrainTfnCache.set(key, hit);
   }
   return hit;
 }
 
-let hooked = false;
-/** `runOurs` asks this hook for pretrained frozen FNNs: the same cache as the trainers. */
-function hookPretrainer(): void {
-  if (hooked) return;
-  hooked = true;
-  registerPretrainer(async (config, frozen, target) => {
-    await initBackend();
-    const c = config as unknown as SweepConfig;
-    if (frozen.kind === "transformer" && target.kind === "transformer") {
-      return frozenTransformer(c, { frozen, target }).model as unknown as typeof frozen;
-    }
-    if (frozen.kind !== "fnn" || target.kind !== "fnn") throw new ConfigError("frozen and target must be the same kind of model");
-    return frozenFNN(c, { frozen: frozen as FNN, target: target as FNN }).model as unknown as typeof frozen;
-  });
-}
+/** `runOurs` asks this for pretrained frozen models: the same caches as the trainers. */
+const pretrainCached: Pretrainer = async (config, frozen, target) => {
+  await initBackend();
+  const c = config as unknown as SweepConfig;
+  if (frozen.kind === "transformer" && target.kind === "transformer") {
+    return frozenTransformer(c, { frozen, target }).model as unknown as typeof frozen;
+  }
+  if (frozen.kind !== "fnn" || target.kind !== "fnn") throw new ConfigError("frozen and target must be the same kind of model");
+  return frozenFNN(c, { frozen: frozen as FNN, target: target as FNN }).model as unknown as typeof frozen;
+};
 
 function toExperimentConfig(c: SweepConfig): ExperimentConfig {
   const { task, val_every: _v, n_val: _n, ce_target: _c, ...rest } = c;
@@ -175,8 +170,7 @@ async function runOne(s: RunSpec, historyPoints: number): Promise<RunResult> {
 async function runOneOrThrow(s: RunSpec, historyPoints: number): Promise<RunResult> {
   const c = s.config;
   if (s.method === "ours") {
-    hookPretrainer();
-    const r = await runOurs(toExperimentConfig(c));
+    const r = await runOurs(toExperimentConfig(c), { pretrain: pretrainCached });
     let acc = r.accuracy ?? null;
     let sacc = r.shift_accuracy ?? null;
     if (c.task === "regression") acc = sacc = null;

@@ -3,7 +3,7 @@
  * Theorem 7's Transformer in TypeScript over a WebAssembly float32 arena, one example at a time so
  * that every intermediate stays in L1 cache. On wasm, tfjs's batched matmul ([n·H, N, N] scores), softmax
  * and middle-axis reductions cost far more than the arithmetic at D = 16, N = 10; this engine
- * replaces ~100 tensor ops per step by three WebAssembly SIMD kernels (`wasm-arena.ts`).
+ * replaces ~100 tensor ops per step by three WebAssembly SIMD kernels (`arena.ts`).
  *
  * Algebra (row layout, token-major, `Wᵀ` stored as `[D_in, D_out]`, per head h):
  * - scores `S_h = Z G_h Zᵀ` with `G_h = W_Qᵀ_h (W_Kᵀ_h)ᵀ` — one `[N, D]·[D, H·D]` product
@@ -13,12 +13,13 @@
  * Gradients are taken with respect to these combined matrices (accumulated over the batch) and
  * pushed back to `W_Q, W_K, W_V, W_O, W_1, W_2, W_o, b_1, b_2` by D×D products once per step.
  * Identical semantics to the tfjs graph (`transformerForwardTensors` + `taskLoss`). Activations and
- * products are float32 (kernels in `wasm-arena.ts`: WebAssembly SIMD when available); the
+ * products are float32 (kernels in `arena.ts`: WebAssembly SIMD when available); the
  * D×D algebra on the weights and the loss sums are float64.
  */
 import { ConfigError } from "../errors";
-import type { CeTarget, Task } from "./task";
-import { KernelArena, type BiasKernel, type ProductKernel, type SoftmaxKernel } from "./wasm-arena";
+import type { CeTarget, Task } from "../tf/task";
+import { crossEntropyRow, labelsInto, rowCorrect } from "./task-loss";
+import { KernelArena, type BiasKernel, type ProductKernel, type SoftmaxKernel } from "./arena";
 
 /** `dst[c·rows + r] = src[so + r·ss + c]` (an `[rows, cols]` block, row stride `ss`, transposed). */
 function transpose<T extends Float32Array | Float64Array>(src: T, so: number, ss: number, rows: number, cols: number, dst: T): void {
@@ -110,7 +111,6 @@ export class FusedTransformer {
   private readonly Np: number;
   private readonly acts: Acts[];
   private readonly out: Float32Array;
-  private readonly half: number;
   /** Two slots of combined matrices: 0 the trained model (rewritten every step), 1 the target. */
   private readonly slots: Prepared[][];
   private readonly acc: BlockGrads[];
@@ -141,7 +141,6 @@ export class FusedTransformer {
     readonly ceTarget: CeTarget = "raw",
   ) {
     if (task === "binary" && D < 2) throw new ConfigError(`binary task needs width ≥ 2, got ${D}`);
-    this.half = Math.ceil(D / 2);
     const HD = (this.HD = H * D);
     const Np = (this.Np = (N + 3) & ~3);
     const perBlock = 4 * N * D + 2 * N * HD + H * N * Np + 2 * (4 * HD * D + 2 * D * D + 2 * D) + 2 * HD * D + D * D + 2 * D;
@@ -251,17 +250,6 @@ export class FusedTransformer {
     this.acts[0].Z.set(X.subarray(e * n, (e + 1) * n));
   }
 
-  private binaryLogits(Y: Float32Array, o: number, lg: Float64Array): void {
-    let a = 0;
-    let b = 0;
-    for (let d = 0; d < this.D; d++) {
-      if (d < this.half) a += Y[o + d];
-      else b += Y[o + d];
-    }
-    lg[0] = a;
-    lg[1] = b;
-  }
-
   /** Width of the per-token target the loss needs. */
   targetWidth(): number {
     return this.task === "binary" ? 2 : this.D;
@@ -269,22 +257,7 @@ export class FusedTransformer {
 
   /** Target of one example for the task (the output; raw logits or soft labels) into `dst[o…]`. */
   private targetOf(Y: Float32Array, dst: Float64Array, o: number): void {
-    const { N, D } = this;
-    const raw = this.ceTarget === "raw";
-    if (this.task === "regression" || (this.task === "classification" && raw)) {
-      for (let i = 0; i < N * D; i++) dst[o + i] = Y[i];
-    } else if (this.task === "classification") {
-      for (let i = 0; i < N; i++) softmaxInto(Y, i * D, D, dst, o + i * D);
-    } else {
-      const lg = new Float64Array(2);
-      for (let i = 0; i < N; i++) {
-        this.binaryLogits(Y, i * D, lg);
-        if (raw) {
-          dst[o + i * 2] = lg[0];
-          dst[o + i * 2 + 1] = lg[1];
-        } else softmaxInto(lg, 0, 2, dst, o + i * 2);
-      }
-    }
+    labelsInto(Y, 0, this.N, this.D, this.task, this.ceTarget, dst, o);
   }
 
   /** Targets for a whole batch (validation set, fixed training set): `[n, N, targetWidth]`. */
@@ -314,44 +287,9 @@ export class FusedTransformer {
       }
       return total;
     }
-    // ∂/∂z of −Σ y·log softmax(z) = softmax(z)·Σy − y (Σy = 1 for soft labels).
     const raw = this.ceTarget === "raw";
-    if (this.task === "classification") {
-      for (let i = 0; i < N; i++) {
-        const o = i * D;
-        let mx = -Infinity;
-        for (let d = 0; d < D; d++) if (Yp[o + d] > mx) mx = Yp[o + d];
-        let s = 0;
-        for (let d = 0; d < D; d++) s += Math.exp(Yp[o + d] - mx);
-        const lse = mx + Math.log(s);
-        let sy = 1;
-        if (raw) {
-          sy = 0;
-          for (let d = 0; d < D; d++) sy += T[to + o + d];
-        }
-        for (let d = 0; d < D; d++) {
-          const lab = T[to + o + d];
-          total -= lab * (Yp[o + d] - lse);
-          if (grad) dOut[o + d] = scale * (raw ? Math.exp(Yp[o + d] - lse) * sy - lab : Math.exp(Yp[o + d] - lse) - lab);
-        }
-      }
-      return total;
-    }
-    const lg = new Float64Array(2);
-    for (let i = 0; i < N; i++) {
-      this.binaryLogits(Yp, i * D, lg);
-      const mx = Math.max(lg[0], lg[1]);
-      const lse = mx + Math.log(Math.exp(lg[0] - mx) + Math.exp(lg[1] - mx));
-      const l0 = T[to + 2 * i];
-      const l1 = T[to + 2 * i + 1];
-      total -= l0 * (lg[0] - lse) + l1 * (lg[1] - lse);
-      if (grad) {
-        const sy = l0 + l1;
-        const g0 = scale * (raw ? Math.exp(lg[0] - lse) * sy - l0 : Math.exp(lg[0] - lse) - l0);
-        const g1 = scale * (raw ? Math.exp(lg[1] - lse) * sy - l1 : Math.exp(lg[1] - lse) - l1);
-        for (let d = 0; d < D; d++) dOut[i * D + d] = d < this.half ? g0 : g1;
-      }
-    }
+    const C = this.targetWidth();
+    for (let i = 0; i < N; i++) total = crossEntropyRow(Yp, i * D, T, to + i * C, D, this.task, raw, grad ? dOut : null, i * D, scale, false, total);
     return total;
   }
 
@@ -374,23 +312,12 @@ export class FusedTransformer {
     const w = N * C;
     let total = 0;
     let correct = 0;
-    const lg = new Float64Array(2);
     for (let e = 0; e < n; e++) {
       this.load(X, e);
       const Yp = this.forward(p);
       total += this.loss(Yp, T, e * w, 0, false);
       if (this.task === "regression") continue;
-      for (let i = 0; i < N; i++) {
-        const to = e * w + i * C;
-        let yc = 0;
-        for (let c = 1; c < C; c++) if (T[to + c] > T[to + yc]) yc = c;
-        let pc = 0;
-        if (this.task === "binary") {
-          this.binaryLogits(Yp, i * D, lg);
-          pc = lg[1] > lg[0] ? 1 : 0;
-        } else for (let d = 1; d < D; d++) if (Yp[i * D + d] > Yp[i * D + pc]) pc = d;
-        if (pc === yc) correct++;
-      }
+      for (let i = 0; i < N; i++) if (rowCorrect(Yp, i * D, T, e * w + i * C, D, this.task)) correct++;
     }
     return { loss: total / this.lossCount(n), accuracy: this.task === "regression" ? NaN : correct / (n * N) };
   }
@@ -533,14 +460,6 @@ export class FusedTransformer {
     });
     return { blocks, WoT: dWoT };
   }
-}
-
-function softmaxInto(src: Float32Array | Float64Array, so: number, n: number, dst: Float64Array, dO: number): void {
-  let mx = -Infinity;
-  for (let i = 0; i < n; i++) if (src[so + i] > mx) mx = src[so + i];
-  let s = 0;
-  for (let i = 0; i < n; i++) s += dst[dO + i] = Math.exp(src[so + i] - mx);
-  for (let i = 0; i < n; i++) dst[dO + i] /= s;
 }
 
 export type { Prepared as FusedPrepared };

@@ -5,9 +5,9 @@
  */
 import { ConfigError } from "../errors";
 import { renderFigures } from "./figures";
-import { parseBudget } from "./sweep/budgets";
-import type { BudgetName } from "./sweep/types";
-import { reportLoraError, runCli } from "./cli-run";
+import { parseBudget } from "../experiments/sweep/budgets";
+import type { BudgetName } from "../experiments/sweep/types";
+import { reportLoraError, runCli } from "../experiments/cli-run";
 
 const USAGE = ["usage: figures [--budget quick|course|paper]", "Renders every figure of data/results into data/figures/*.svg (all budgets when --budget is not given)."];
 

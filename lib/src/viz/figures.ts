@@ -5,18 +5,19 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { lineChart, type TopLevelSpec } from "../viz";
-import { writeFileAtomic } from "./atomic";
-import { renderSvg } from "../viz/chart";
-import type { Row } from "../viz/table";
-import type { HistoryRow, ResultRow } from "./sweep/aggregate";
-import { loadHistory, loadResults } from "./sweep/load";
-import { csvFile, figuresDir, historyCsvFile, resultsDir } from "./sweep/paths";
-import type { BudgetName } from "./sweep/types";
-import { PRESET_NAMES, type PresetName } from "./presets";
-import { PAPER_MAPPINGS, curvePoints, paperPoints, type PaperPoint } from "./paper-compare";
-import type { PaperReferenceRow } from "./reference";
-import { withPaperPoints } from "../viz/paper-overlay";
+import { writeFileAtomic } from "../experiments/atomic";
+import type { HistoryRow, ResultRow } from "../experiments/sweep/aggregate";
+import { loadHistory, loadResults } from "../experiments/sweep/load";
+import { csvFile, figuresDir, historyCsvFile, resultsDir } from "../experiments/sweep/paths";
+import type { BudgetName } from "../experiments/sweep/types";
+import { PRESET_NAMES, type PresetName } from "../experiments/presets";
+import { PAPER_MAPPINGS, curvePoints, paperPoints, type PaperPoint } from "../experiments/paper-compare";
+import type { PaperReferenceRow } from "../experiments/reference";
+import { renderSvg } from "./chart";
+import { withPaperPoints } from "./paper-overlay";
+import type { TopLevelSpec } from "vega-lite";
+import { lineChart } from "./specs";
+import type { Row } from "./table";
 
 const METHOD: Record<string, string> = { ours: "construction (ours)", sgd: "gradient LoRA (sgd)", flt: "final layers (flt)" };
 

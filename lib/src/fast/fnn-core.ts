@@ -1,67 +1,21 @@
 /**
- * The fused FNN kernel's arithmetic (see `fnn-fused.ts` for why it exists and when it is used):
- * float32 products in a WebAssembly SIMD arena (`wasm-arena.ts`), the rest plain loops over typed
+ * The fused FNN kernel's arithmetic (see `fnn-stepper.ts` for why it exists and when it is used):
+ * float32 products in a WebAssembly SIMD arena (`arena.ts`), the rest plain loops over typed
  * arrays; no tfjs, so that worker threads can load it cheaply.
  *
  * `FusedFNNCore` evaluates a subset of the K models of a plain-data `FusedSpec` (built from an
- * `FNNEngine` by `fnn-fused.ts`) and writes their losses and gradients into a shared output in
+ * `FNNEngine` by `fnn-stepper.ts`) and writes their losses and gradients into a shared output in
  * `FNNEngine`'s θ layout.
  */
 import { ConfigError } from "../errors";
 import { stream, type RandomStream } from "../linalg/random";
-import { fillGaussianRows } from "./data";
-import type { CeTarget, Task } from "./task";
-import { KernelArena } from "./wasm-arena";
-
-/** Float32 copy of a matrix transposed (`out[k·D + j] = W(j, k)`). */
-export function transposed32(W: { rows: number; columns: number; get(i: number, j: number): number }): Float32Array {
-  const D = W.rows;
-  const out = new Float32Array(D * D);
-  for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) out[k * D + j] = Math.fround(W.get(j, k));
-  return out;
-}
+import { fillGaussianRows } from "../linalg/draw";
+import type { CeTarget, Task } from "../tf/task";
+import { KernelArena } from "./arena";
+import { crossEntropyRow, labelsInto, labelWidth, rowCorrect } from "./task-loss";
 
 export function vector32(b: readonly number[]): Float32Array {
   return Float32Array.from(b);
-}
-
-/**
- * Labels of the task from target outputs: Y (regression); for classification the logits Y
- * (`ce_target raw`) or softmax(Y) (`softmax`); for binary the two half-sums, raw or softmaxed.
- */
-function labelsInto(Y: Float32Array, n: number, D: number, task: Task, ceTarget: CeTarget, out: Float32Array): void {
-  if (task === "regression" || (task === "classification" && ceTarget === "raw")) {
-    out.set(Y.subarray(0, n * D));
-    return;
-  }
-  if (task === "classification") {
-    for (let i = 0; i < n; i++) {
-      const r = i * D;
-      let m = -Infinity;
-      for (let j = 0; j < D; j++) if (Y[r + j] > m) m = Y[r + j];
-      let s = 0;
-      for (let j = 0; j < D; j++) s += out[r + j] = Math.exp(Y[r + j] - m);
-      for (let j = 0; j < D; j++) out[r + j] /= s;
-    }
-    return;
-  }
-  const half = Math.ceil(D / 2);
-  for (let i = 0; i < n; i++) {
-    let l0 = 0;
-    let l1 = 0;
-    for (let j = 0; j < half; j++) l0 += Y[i * D + j];
-    for (let j = half; j < D; j++) l1 += Y[i * D + j];
-    if (ceTarget === "raw") {
-      out[i * 2] = l0;
-      out[i * 2 + 1] = l1;
-      continue;
-    }
-    const m = Math.max(l0, l1);
-    const e0 = Math.exp(l0 - m);
-    const e1 = Math.exp(l1 - m);
-    out[i * 2] = e0 / (e0 + e1);
-    out[i * 2 + 1] = e1 / (e0 + e1);
-  }
 }
 
 /**
@@ -86,74 +40,19 @@ function taskLossGrad(P: Float32Array, labels: Float32Array, n: number, D: numbe
     return total;
   }
   if (task === "classification") {
-    for (let i = 0; i < n; i++) {
-      const r = i * D;
-      let m = -Infinity;
-      for (let j = 0; j < D; j++) if (P[r + j] > m) m = P[r + j];
-      let s = 0;
-      for (let j = 0; j < D; j++) s += Math.exp(P[r + j] - m);
-      const lse = m + Math.log(s);
-      // ∂/∂z of −Σ y·log softmax(z) = softmax(z)·Σy − y (Σy = 1 for soft labels).
-      let sy = 1;
-      if (raw) {
-        sy = 0;
-        for (let j = 0; j < D; j++) sy += labels[r + j];
-      }
-      let loss = 0;
-      for (let j = 0; j < D; j++) {
-        const logp = P[r + j] - lse;
-        loss -= labels[r + j] * logp;
-        if (G !== null) G[r + j] = relu && !(P[r + j] > 0) ? 0 : (raw ? Math.exp(logp) * sy - labels[r + j] : Math.exp(logp) - labels[r + j]) * scale;
-      }
-      total += loss;
-    }
+    // The row's loss from 0, then added: the order of the sums the FNN engine has always used.
+    for (let i = 0; i < n; i++) total += crossEntropyRow(P, i * D, labels, i * D, D, task, raw, G, i * D, scale, relu, 0);
     return total;
   }
-  const half = Math.ceil(D / 2);
-  for (let i = 0; i < n; i++) {
-    const r = i * D;
-    let l0 = 0;
-    let l1 = 0;
-    for (let j = 0; j < half; j++) l0 += P[r + j];
-    for (let j = half; j < D; j++) l1 += P[r + j];
-    const m = Math.max(l0, l1);
-    const lse = m + Math.log(Math.exp(l0 - m) + Math.exp(l1 - m));
-    const lp0 = l0 - lse;
-    const lp1 = l1 - lse;
-    const y0 = labels[i * 2];
-    const y1 = labels[i * 2 + 1];
-    total -= y0 * lp0 + y1 * lp1;
-    if (G !== null) {
-      const sy = y0 + y1;
-      const g0 = (raw ? Math.exp(lp0) * sy - y0 : Math.exp(lp0) - y0) * scale;
-      const g1 = (raw ? Math.exp(lp1) * sy - y1 : Math.exp(lp1) - y1) * scale;
-      for (let j = 0; j < D; j++) G[r + j] = relu && !(P[r + j] > 0) ? 0 : j < half ? g0 : g1;
-    }
-  }
+  for (let i = 0; i < n; i++) total = crossEntropyRow(P, i * D, labels, i * 2, D, task, raw, G, i * D, scale, relu, total);
   return total;
 }
 
-/**
- * Number of the n rows whose predicted class (argmax of the task's logits of `P`, first on ties)
- * is the labels' (their argmax is the target logits' argmax: softmax keeps the order).
- */
-function correctRows(P: Float32Array, labels: Float32Array, n: number, D: number, task: Task): number {
-  const C = task === "binary" ? 2 : D;
-  const half = Math.ceil(D / 2);
+/** Number of the n rows whose predicted class is the labels' (see `rowCorrect`). */
+function correctRows(P: Float32Array, labels: Float32Array, n: number, D: number, task: "classification" | "binary"): number {
+  const C = labelWidth(task, D);
   let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let yc = 0;
-    for (let c = 1; c < C; c++) if (labels[i * C + c] > labels[i * C + yc]) yc = c;
-    let pc = 0;
-    if (task === "binary") {
-      let l0 = 0;
-      let l1 = 0;
-      for (let j = 0; j < half; j++) l0 += P[i * D + j];
-      for (let j = half; j < D; j++) l1 += P[i * D + j];
-      pc = l1 > l0 ? 1 : 0;
-    } else for (let j = 1; j < D; j++) if (P[i * D + j] > P[i * D + pc]) pc = j;
-    if (pc === yc) correct++;
-  }
+  for (let i = 0; i < n; i++) if (rowCorrect(P, i * D, labels, i * C, D, task)) correct++;
   return correct;
 }
 
@@ -466,7 +365,7 @@ export class FusedFNNCore {
   private computeLabels(which: "train" | "val"): void {
     const n = which === "train" ? this.nTr : this.nVal;
     this.labelSource.forEach((src, g) => {
-      labelsInto(this.forward(this.inputs[src.seed][which], n, src.layers, src.relu), n, this.D, this.task, this.ceTarget, this.labels[g][which]);
+      labelsInto(this.forward(this.inputs[src.seed][which], n, src.layers, src.relu), 0, n, this.D, this.task, this.ceTarget, this.labels[g][which], 0);
     });
   }
 

@@ -1,17 +1,17 @@
 /**
- * The fused FNN kernel: one training evaluation (forward, loss, hand-written backward, validation
+ * The fast FNN stepper (`engine: "fast"`): one training evaluation (forward, loss, hand-written backward, validation
  * forward) of K FNNs written as plain loops over typed arrays, a drop-in `LoopStepper` for the
- * tfjs `FNNStepper`.
+ * reference (tfjs) `FNNStepper` of `tf/fnn-train.ts`.
  *
  * Why it exists: the paper's FNNs are tiny (D = 16, two layers, batch 256). A training step is
  * ~0.5 MFLOP but ~50 tfjs ops, and on the CPU backends (`wasm`, `cpu`) each op costs 30–40 µs of
  * dispatch in Node, so the tfjs graph spends almost all its time outside arithmetic. Here the same
- * step is seven float32 matrix products in a WebAssembly SIMD module (`wasm-arena.ts`, ~10 µs each
+ * step is seven float32 matrix products in a WebAssembly SIMD module (`arena.ts`, kernels in `kernels/`, ~10 µs each
  * at batch 256) plus a few loops, with no allocation and no dispatch.
  *
- * When it is used: `fnnKernel()` picks `fused` on the `wasm` and `cpu` backends and `tfjs` on the
- * native `tensorflow` backend (GPU or multi-threaded native CPU, where big batched graphs win).
- * `LORA_FNN_KERNEL=fused|tfjs|auto` or `setFNNKernel()` forces a path. Test metrics, records and
+ * When it is used: `engine: "fast"` (the trainers' option) or `LORA_ENGINE=fast`; by default on the
+ * `wasm` and `cpu` backends, not on the native `tensorflow` or `webgpu` backends (GPU or
+ * multi-threaded native CPU, where big batched graphs win; see `resolveEngine`). Test metrics, records and
  * the θ layout still come from `FNNEngine`; only the per-step evaluation is replaced.
  *
  * Semantics are the tfjs engine's (a test checks equal loss histories to float32 tolerance): the
@@ -27,78 +27,44 @@
  * are exactly zero in the tfjs engine and are left at zero here.
  *
  * Threads: a large batched run (K ≥ 2 models and about a second of work or more, started from the
- * main thread, with idle cores) splits its models over worker threads (`fnn-fused-worker.ts`, up to the machine's cores; `LORA_FNN_THREADS=n` or
- * `setFNNThreads(n)` overrides, 1 disables). Each thread owns whole models and draws the shared
+ * main thread, with idle cores) splits its models over worker threads (`fnn-worker.ts`, up to the machine's cores; the trainers' `threads`
+ * setting or `LORA_FNN_THREADS=n` overrides, 1 disables). Each thread owns whole models and draws the shared
  * inputs of its models' seeds itself, so the numbers do not depend on the thread count. θ and the
  * output live in shared memory; the steps synchronise through a shared counter (a short spin, then
  * `Atomics.wait`/`notify`: a futex wake-up costs about as much as a model's step).
  *
- * Layout of the code: the arithmetic is in `fnn-fused-core.ts` (no tfjs, loadable by workers);
- * this module chooses the kernel, turns an `FNNEngine` into plain data and runs the threads.
+ * Layout of the code: the arithmetic is in `fnn-core.ts` (no tfjs, loadable by workers);
+ * this module turns an `FNNEngine` into plain data and runs the threads.
  */
 import { availableParallelism, loadavg } from "node:os";
 import { extname, join } from "node:path";
 import { Worker, isMainThread } from "node:worker_threads";
+import { transposedData } from "../linalg/matrix";
 import type { FNN } from "../models/types";
 import { ConfigError } from "../errors";
-import { tf } from "./backend";
-import type { FNNEngine } from "./fnn-engine";
-import { FusedFNNCore, transposed32, vector32, waitWhile, type FusedSpec, type LayerLayout } from "./fnn-fused-core";
-import type { LoopStepper } from "./loop";
-import type { ResolvedSettings } from "./settings";
+import type { FNNEngine } from "../tf/fnn-engine";
+import type { LoopStepper } from "../tf/loop";
+import type { ResolvedSettings } from "../tf/settings";
+import { FusedFNNCore, vector32, waitWhile, type FusedSpec, type LayerLayout } from "./fnn-core";
 
-export type FNNKernel = "fused" | "tfjs";
-export type FNNKernelRequest = FNNKernel | "auto";
-
-let forced: FNNKernelRequest | null = null;
-
-/** Parse `LORA_FNN_KERNEL` (`undefined` or `""` mean `auto`). */
-export function parseFNNKernel(value: string | undefined): FNNKernelRequest {
-  const v = (value ?? "").trim().toLowerCase();
-  if (v === "" || v === "auto") return "auto";
-  if (v === "fused" || v === "tfjs") return v;
-  throw new ConfigError(`LORA_FNN_KERNEL=${value} is not a kernel: use auto, fused or tfjs`);
-}
-
-/** Force the FNN training kernel (`auto`: by backend; null: back to `LORA_FNN_KERNEL`, then auto); returns the previous setting. */
-export function setFNNKernel(kernel: FNNKernelRequest | null): FNNKernelRequest | null {
-  const prev = forced;
-  forced = kernel;
-  return prev;
-}
-
-/** The FNN kernel the trainers use now: `setFNNKernel`, else `LORA_FNN_KERNEL`, else by backend. */
-export function fnnKernel(): FNNKernel {
-  const req = forced ?? parseFNNKernel(process.env.LORA_FNN_KERNEL);
-  if (req !== "auto") return req;
-  const backend = tf.getBackend();
-  return backend === "wasm" || backend === "cpu" ? "fused" : "tfjs";
-}
-
-
-let forcedThreads: number | null = null;
-
-/** Force the number of threads of batched fused runs (null: `LORA_FNN_THREADS`, else automatic); returns the previous setting. */
-export function setFNNThreads(threads: number | null): number | null {
-  if (threads !== null && (!Number.isInteger(threads) || threads < 1)) throw new ConfigError(`threads ${threads} must be a positive integer`);
-  const prev = forcedThreads;
-  forcedThreads = threads;
-  return prev;
+/** `LORA_FNN_THREADS`, parsed (null when unset or empty). */
+export function envThreads(): number | null {
+  const env = process.env.LORA_FNN_THREADS;
+  if (env === undefined || env.trim() === "") return null;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`LORA_FNN_THREADS=${env} must be a positive integer`);
+  return n;
 }
 
 /**
- * Threads for a fused run of K models: forced (`setFNNThreads`, `LORA_FNN_THREADS`), else, on the
- * main thread only, this thread plus the idle cores (cores − 1-minute load average; at most 4 in
- * all) when the run is long enough to repay starting workers (~0.1–0.5 s): steps × K × rows × D² ×
- * L ≥ 1e9 multiply-adds (about a second of work).
+ * Threads for a fast run of K models: `requested` (the trainers' `threads` setting), else
+ * `LORA_FNN_THREADS`, else, on the main thread only, this thread plus the idle cores (cores − 1-minute
+ * load average; at most 4 in all) when the run is long enough to repay starting workers
+ * (~0.1–0.5 s): steps × K × rows × D² × L ≥ 1e9 multiply-adds (about a second of work).
  */
-export function fnnThreads(K: number, work: number): number {
-  const env = process.env.LORA_FNN_THREADS;
-  let n = forcedThreads;
-  if (n === null && env !== undefined && env.trim() !== "") {
-    n = Number(env);
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`LORA_FNN_THREADS=${env} must be a positive integer`);
-  }
+export function fnnThreads(K: number, work: number, requested: number | null = null): number {
+  if (requested !== null && (!Number.isInteger(requested) || requested < 1)) throw new ConfigError(`threads ${requested} must be a positive integer`);
+  let n = requested ?? envThreads();
   // Not inside a worker (e.g. a sweep's thread pool, which already uses the cores), and only onto
   // idle cores: on a busy machine a thread that waits for a descheduled one loses more than it gains.
   if (n === null) {
@@ -163,9 +129,9 @@ export function fusedSpec(engine: FNNEngine, seeds: readonly number[], s: Resolv
       return {
         seed: seeds[k],
         ranks: [...engine.memberRanks[k]],
-        frozenWT: m.frozen.layers.map((ly) => transposed32(ly.W)),
+        frozenWT: m.frozen.layers.map((ly) => transposedData(ly.W)),
         frozenB: biases.map(vector32),
-        target: { WT: m.target.layers.map((ly) => transposed32(ly.W)), b: m.target.layers.map((ly) => vector32(ly.b)), relu: m.target.activation === "relu" },
+        target: { WT: m.target.layers.map((ly) => transposedData(ly.W)), b: m.target.layers.map((ly) => vector32(ly.b)), relu: m.target.activation === "relu" },
         targetKey: fnnKey(m.target.layers, m.target.layers.map((ly) => ly.b), m.target.activation),
         prefixKey: fnnKey(m.frozen.layers.slice(0, first), biases.slice(0, first), m.frozen.activation),
       };
@@ -184,7 +150,7 @@ const STEP_TIMEOUT_MS = 120_000;
 const idleWorkers: Worker[] = [];
 
 function spawnWorker(): Worker {
-  const file = join(__dirname, `fnn-fused-worker${extname(__filename)}`);
+  const file = join(__dirname, `fnn-worker${extname(__filename)}`);
   // Run from the TypeScript sources (tests, tsx), a worker registers tsx itself: loaders do not pass to workers.
   const ts = extname(__filename) === ".ts";
   const source = ts ? `require("tsx/cjs/api").register(); require(${JSON.stringify(file)});` : file;
@@ -228,7 +194,7 @@ export class FusedFNNStepper implements LoopStepper {
     const spec = fusedSpec(engine, seeds, s, trainPurpose);
     this.nVal = spec.nVal;
     const rows = 2 * spec.nTr + (s.valEvery > 0 ? spec.nVal : 0);
-    let threads = fnnThreads(this.K, s.steps * this.K * rows * spec.D * spec.D * spec.L);
+    let threads = fnnThreads(this.K, s.steps * this.K * rows * spec.D * spec.D * spec.L, s.threads);
     // Losses [train_k, val_k], gradients, validation accuracies (see `FusedFNNCore`).
     const outLen = 3 * this.K + spec.size;
     if (threads > 1) {

@@ -10,7 +10,7 @@
  * error, −1 meaning "not ready yet" before the first step).
  */
 import { parentPort } from "node:worker_threads";
-import { FusedFNNCore, waitWhile, type FusedSpec } from "./fnn-fused-core";
+import { FusedFNNCore, waitWhile, type FusedSpec } from "./fnn-core";
 
 interface FusedWorkerData {
   spec: FusedSpec;
