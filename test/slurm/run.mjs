@@ -35,12 +35,33 @@ function which(cmd) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Run a command to completion; throws TestFailure with its output unless it exits 0. */
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, ...opts });
-  if (r.status !== 0) {
-    throw new TestFailure(`${cmd} ${args.join(" ")} exited ${r.status ?? r.signal}\n${r.stdout ?? ""}${r.stderr ?? ""}`);
-  }
+/** The step in progress (a sweep, sbatch --wait, the merge), killed if the test is interrupted. */
+let current = null;
+
+/** Run a command to completion without blocking signals; resolves { status, stdout, output }. */
+function exec(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+    current = child;
+    let stdout = "";
+    let output = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      output += d;
+    });
+    child.stderr.on("data", (d) => (output += d));
+    child.on("error", (err) => (output += String(err)));
+    child.on("close", (code, signal) => {
+      current = null;
+      resolve({ status: code ?? signal, stdout, output });
+    });
+  });
+}
+
+/** exec, failing the test with the command's output unless it exits 0. */
+async function run(cmd, args, opts = {}) {
+  const r = await exec(cmd, args, opts);
+  if (r.status !== 0) throw new TestFailure(`${cmd} ${args.join(" ")} exited ${r.status}\n${r.output.slice(-4000)}`);
   return r.stdout;
 }
 
@@ -115,8 +136,13 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), "lora-slurm-"));
   const daemons = [];
-  const stopAll = async () => {
-    for (const d of daemons.reverse()) {
+  const env = { ...process.env, SLURM_CONF: join(dir, "slurm.conf") };
+  let stopping = null;
+  // Cancel jobs, then stop the daemons in reverse order of start; once, however often it is called.
+  const stopAll = () => (stopping ??= (async () => {
+    if (current !== null) current.kill("SIGTERM");
+    if (existsSync(env.SLURM_CONF)) await exec("scancel", ["--full", "--quiet", "--partition=test"], { env });
+    for (const d of [...daemons].reverse()) {
       if (d.child.exitCode !== null || d.child.signalCode !== null) continue;
       const exited = new Promise((r) => d.child.once("exit", r));
       d.child.kill("SIGTERM");
@@ -127,7 +153,7 @@ async function main() {
       }
       log(`stopped ${d.name} (pid ${d.child.pid})`);
     }
-  };
+  })());
   const onSignal = (sig) => {
     stopAll().finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
   };
@@ -144,12 +170,11 @@ async function main() {
     log(`started ${name} (pid ${child.pid})`);
     return child;
   };
-  const env = { ...process.env, SLURM_CONF: join(dir, "slurm.conf") };
   let ok = false;
   try {
     // munge: a fresh key and a private socket.
     const key = join(dir, "munge.key");
-    run("mungekey", ["--create", `--keyfile=${key}`]);
+    await run("mungekey", ["--create", `--keyfile=${key}`]);
     chmodSync(key, 0o600);
     const mungeSocket = join(dir, "munge.socket");
     start("munged", which("munged"), [
@@ -187,19 +212,19 @@ async function main() {
     // The single-machine reference run of the same sweep.
     const single = join(dir, `${PRESET}.${BUDGET}.single.jsonl`);
     log(`single-machine run: sweep --preset ${PRESET} --budget ${BUDGET}`);
-    run(process.execPath, [join(root, "lib", "dist", "experiments", "sweep-cli.js"), "--preset", PRESET, "--budget", BUDGET, "--out", single, "--quiet"], { cwd: root });
+    await run(process.execPath, [join(root, "lib", "dist", "experiments", "sweep-cli.js"), "--preset", PRESET, "--budget", BUDGET, "--out", single, "--quiet"], { cwd: root });
 
     // The README's job array, as committed.
     const results = join(dir, "results");
     mkdirSync(results);
     log(`sbatch --array=0-${SHARDS - 1} --wait ${jobScript}`);
-    const sbatch = spawnSync("sbatch", [
+    const sbatch = await exec("sbatch", [
       `--array=0-${SHARDS - 1}`, "--wait", `--output=${join(dir, "slurm-%A_%a.out")}`,
       `--export=ALL,PRESET=${PRESET},BUDGET=${BUDGET},OUT=${results}`, jobScript,
-    ], { cwd: root, env, encoding: "utf8" });
+    ], { cwd: root, env });
     const taskLogs = () => readdirSync(dir).filter((f) => f.startsWith("slurm-")).sort()
       .map((f) => `--- ${f}\n${readFileSync(join(dir, f), "utf8").slice(-2000)}`).join("\n");
-    if (sbatch.status !== 0) throw new TestFailure(`the job array failed (sbatch exited ${sbatch.status}): ${sbatch.stdout}${sbatch.stderr}\n${taskLogs()}`);
+    if (sbatch.status !== 0) throw new TestFailure(`the job array failed (sbatch exited ${sbatch.status}): ${sbatch.output}\n${taskLogs()}`);
     log(`${sbatch.stdout.trim()}; all ${SHARDS} tasks finished`);
 
     // Merge the shards exactly as the README says.
@@ -207,7 +232,7 @@ async function main() {
     const absent = shards.filter((f) => !existsSync(f));
     if (absent.length > 0) throw new TestFailure(`shards missing: ${absent.join(", ")}\n${taskLogs()}`);
     const merged = join(results, `${PRESET}.${BUDGET}.jsonl`);
-    run("npm", ["run", "sweep", "--silent", "--", "merge", ...shards, "--out", merged], { cwd: root });
+    await run("npm", ["run", "sweep", "--silent", "--", "merge", ...shards, "--out", merged], { cwd: root });
 
     // Same run ids, same configuration and numbers.
     const a = records(single);
@@ -227,7 +252,6 @@ async function main() {
     log(`merged ${SHARDS} shards (${perShard.join(" + ")} runs) = the single-machine run: ${a.size} run ids, identical configurations and numbers`);
     ok = true;
   } finally {
-    spawnSync("scancel", ["--full", "--quiet", "--partition=test"], { env, encoding: "utf8" });
     await stopAll();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
