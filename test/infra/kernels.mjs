@@ -7,11 +7,12 @@
 // The request is sent once: a kernel that loses it fails (jupyter_client would resend it each second and
 // hide a lost reply until its 60 s limit). Busy-loop processes keep every core loaded meanwhile.
 //
-// CLI: node test/infra/kernels.mjs [--kernels 16] [--parallel 4] [--load N] [--nice N] [--unpatched]
+// CLI: node test/infra/kernels.mjs [--kernels 16] [--parallel 4] [--load N] [--nice N] [--unpatched] [--trace]
+//   --trace starts one kernel with test/infra/trace-sockets.cjs and prints its socket trace.
 //   --unpatched starts tslab's own `tslab kernel` instead of the course's launcher (to show the race).
 import { spawn } from "node:child_process";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,10 +46,13 @@ export function cpuLoad(n) {
 }
 
 /**
- * Start one kernel with `argvOf(connectionFile)` and send it one kernel_info_request.
+ * Start one kernel with `argvOf(connectionFile)` and send it one kernel_info_request. With `traceFile`, the kernel
+ * runs with test/infra/trace-sockets.cjs preloaded, which logs its binds and socket reads/writes there.
  * Resolves { answered, reason, stderr, language } (never rejects); `guardSeconds` only bounds a hang.
+ * @param {(connectionFile: string) => string[]} argvOf
+ * @param {{ cwd?: string, guardSeconds?: number, niceness?: number, traceFile?: string | null }} [options]
  */
-export async function askKernelInfo(argvOf, { cwd = projectRoot, guardSeconds = 180, niceness = 0 } = {}) {
+export async function askKernelInfo(argvOf, { cwd = projectRoot, guardSeconds = 180, niceness = 0, traceFile = null } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "lora-kernel-"));
   const [shell, iopub, control, stdin, hb] = await freePorts(5);
   const key = randomBytes(16).toString("hex");
@@ -67,7 +71,11 @@ export async function askKernelInfo(argvOf, { cwd = projectRoot, guardSeconds = 
 
   // The kernel may run at a lower priority than the load (a laptop whose other programs hog the CPU).
   const [cmd, ...args] = niceness > 0 ? ["nice", "-n", String(niceness), ...argvOf(file)] : argvOf(file);
-  const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } });
+  const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: {
+    ...process.env,
+    TF_CPP_MIN_LOG_LEVEL: "2",
+    ...(traceFile ? { LORA_TRACE_SOCKETS: traceFile, NODE_OPTIONS: `--require ${join(projectRoot, "test", "infra", "trace-sockets.cjs")}` } : {}),
+  } });
   let stderr = "";
   let settle;
   const outcome = new Promise((resolve) => (settle = resolve));
@@ -130,8 +138,19 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
   };
   const unpatched = process.argv.includes("--unpatched");
-  stressKernels({
-    argvOf: unpatched ? unpatchedArgv : kernelArgv,
+  const argvOf = unpatched ? unpatchedArgv : kernelArgv;
+  if (process.argv.includes("--trace")) {
+    const dir = mkdtempSync(join(tmpdir(), "lora-trace-"));
+    const traceFile = join(dir, "trace");
+    writeFileSync(traceFile, "");
+    askKernelInfo(argvOf, { traceFile }).then((r) => {
+      const trace = readFileSync(traceFile, "utf8");
+      rmSync(dir, { recursive: true, force: true });
+      console.log(`${unpatched ? "tslab kernel (unpatched)" : "course launcher"}: ${r.answered ? "answered" : r.reason}\n${trace}`);
+      process.exit(/early/.test(trace) ? 1 : 0);
+    });
+  } else stressKernels({
+    argvOf,
     kernels: arg("--kernels", 16),
     parallel: arg("--parallel", 4),
     load: arg("--load", 2 * availableParallelism()),
