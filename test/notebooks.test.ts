@@ -32,6 +32,11 @@ for (const nb of notebooks) {
       timeoutPerCell: 600,
       env: { LORA_PROFILE: process.env.LORA_PROFILE ?? "quick" },
     });
+    if (result.kernelRetry !== undefined) {
+      const retry = `${nb}: the kernel never answered (${result.kernelRetry.message}); it was started again once`;
+      t.diagnostic(retry);
+      console.log(`# ${retry}`);
+    }
     const timing = `${nb} executed in ${result.seconds.toFixed(1)} s`;
     t.diagnostic(timing);
     console.log(`# ${timing}`);

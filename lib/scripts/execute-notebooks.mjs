@@ -15,6 +15,7 @@ const names = listNotebooks().filter((n) => wanted.length === 0 || wanted.some((
 let failed = 0;
 for (const nb of names) {
   const r = await executeNotebook(python, nb, join(notebooksDir, nb), { env: { LORA_PROFILE: process.env.LORA_PROFILE ?? "course" } });
+  if (r.kernelRetry !== undefined) console.error(`! ${nb}: the kernel never answered (${r.kernelRetry.message}); started it again once`);
   if (r.ok) console.log(`✔ ${nb} executed in ${r.seconds.toFixed(1)} s`);
   else {
     failed++;

@@ -13,14 +13,16 @@ export const KERNEL_DISPLAY_NAME = "TypeScript (LoRA course)";
 
 /** Write <project>/.jupyter/kernels/lora-course/kernel.json pointing at this project's tslab. */
 export function registerKernel() {
-  const tslab = join(projectRoot, "node_modules", ".bin", "tslab");
+  const tslab = join(projectRoot, "node_modules", "tslab", "package.json");
   if (!existsSync(tslab)) {
-    throw new Error(`tslab is not installed at ${tslab}: run \`npm install\` in ${projectRoot} first`);
+    throw new Error(`tslab is not installed at ${dirname(tslab)}: run \`npm install\` in ${projectRoot} first`);
   }
   const dir = join(jupyterDataDir, "kernels", KERNEL_NAME);
   mkdirSync(dir, { recursive: true });
   const spec = {
-    argv: [tslab, "kernel", "--config-path", "{connection_file}"],
+    // tslab's kernel through the course's launcher, which binds every socket before serving any
+    // (lib/scripts/tslab-kernel.cjs says why); the node that runs npm runs the kernel.
+    argv: kernelArgv("{connection_file}"),
     display_name: KERNEL_DISPLAY_NAME,
     language: "typescript",
     env: { TF_CPP_MIN_LOG_LEVEL: "2" },
@@ -36,6 +38,11 @@ export function registerKernel() {
     if (existsSync(src)) copyFileSync(src, join(dir, logo));
   }
   return { dir, file, name: KERNEL_NAME };
+}
+
+/** The command that starts the course's kernel on a Jupyter connection file. */
+export function kernelArgv(connectionFile) {
+  return [process.execPath, join(projectRoot, "lib", "scripts", "tslab-kernel.cjs"), "--config-path", connectionFile];
 }
 
 /** Environment for Jupyter processes: the project-local data folder first on JUPYTER_PATH. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run kernel`: register the course's tslab kernel into <project>/.jupyter and print how to use it.
+// `npm run kernel`: register the course's kernel (tslab, started by lib/scripts/tslab-kernel.cjs) into <project>/.jupyter
+// and print how to use it.
 import { registerKernel, jupyterDataDir } from "./jupyter.mjs";
 
 const { file, name } = registerKernel();

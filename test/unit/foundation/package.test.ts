@@ -23,8 +23,8 @@ test("the kernel is registered in the project-local Jupyter folder, pointing at 
   const { file } = registerKernel();
   assert.ok(file.startsWith(join(root, ".jupyter")));
   const spec = JSON.parse(readFileSync(file, "utf8"));
-  assert.equal(spec.argv[0], join(root, "node_modules", ".bin", "tslab"));
-  assert.deepEqual(spec.argv.slice(1), ["kernel", "--config-path", "{connection_file}"]);
+  // tslab's kernel through the project's launcher (lib/scripts/tslab-kernel.cjs binds every socket before serving).
+  assert.deepEqual(spec.argv, [process.execPath, join(root, "lib", "scripts", "tslab-kernel.cjs"), "--config-path", "{connection_file}"]);
   assert.match(spec.display_name, /LoRA course/);
   assert.ok(jupyterEnv().JUPYTER_PATH.split(":")[0] === jupyterDataDir);
 });
