@@ -22,6 +22,19 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 
+def write_notebook(nb, output):
+    """Writes an executed notebook through a temporary file and a rename, without the per-cell execution
+    timestamps (they would make every re-execution a diff). Also used by grade_notebook.py."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    directory = os.path.dirname(os.path.abspath(output))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".ipynb")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        nbformat.write(nb, f)
+    os.replace(tmp, output)
+
+
 def report(tag, payload):
     print(tag + " " + json.dumps(payload), flush=True)
 
@@ -92,14 +105,7 @@ def main():
             "message": message[:4000],
         })
         sys.exit(1)
-    for cell in nb.cells:
-        cell.metadata.pop("execution", None)  # timestamps would make every re-execution a diff
-    directory = os.path.dirname(os.path.abspath(output))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".ipynb")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        nbformat.write(nb, f)
-    os.replace(tmp, output)
+    write_notebook(nb, output)
 
 
 if __name__ == "__main__":

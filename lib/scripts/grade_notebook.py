@@ -32,6 +32,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from execute_notebook import write_notebook  # the same folder: Python puts the script's directory on sys.path
+
 RECHECK_IMPORT = 'import { checkExercise, assertExercise } from "lora-expressive-power";\n'
 SUSPICIOUS = [
     (re.compile(r"\brequire\s*\("), "calls require()"),
@@ -293,14 +295,7 @@ def main():
     if executed_out:
         for index, text in original_sources.items():
             submission.cells[index].source = text
-        for cell in submission.cells:
-            cell.metadata.pop("execution", None)
-        directory = os.path.dirname(os.path.abspath(executed_out))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".ipynb")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(submission, f)
-        os.replace(tmp, executed_out)
+        write_notebook(submission, executed_out)
 
 
 if __name__ == "__main__":
