@@ -84,6 +84,17 @@ export const PAPER_MAPPINGS: Record<PresetName, readonly PaperMapping[]> = {
   // classification-softmax: the course's earlier soft-label objective, not the reference's; its
   // comparison with the paper is the classification preset's (notebook 09 shows both objectives)
   "classification-softmax": [],
+  // the same official binary series against each variant of the reference protocol as it ran
+  "classification-protocol": ["fresh batches, last step", "one fixed batch, best step", "one fixed batch, last step"].map((variant) => ({
+    figure: "bin_classification",
+    panel: "Lbar=1,L=2",
+    series: "sgd",
+    course: { point: "L̄=1, L=2", frozen: "random" as const, method: "sgd", variant },
+    courseX: "x" as const,
+    toCourseX: rank,
+    metric: "accuracy" as const,
+    caveat: "the official plot keeps, per seed, the configuration with the lowest last-step validation loss; ours the highest validation accuracy (at the step tested)",
+  })),
   shift: [],
   curves: [],
   depth: [],

@@ -22,6 +22,7 @@ export const PRESET_NAMES = [
   "generalisation",
   "classification",
   "classification-softmax",
+  "classification-protocol",
   "shift",
   "depth",
   "rank-allocation",
@@ -46,6 +47,8 @@ export const PRESET_DESCRIPTIONS: Readonly<Record<PresetName, string>> = {
   generalisation: "(7) finite training set of 400·L̄ samples, full batch",
   classification: "(8) classification accuracy vs rank: multi-class (argmax of 16) and binary (two halves); the reference objective (cross-entropy against the raw target outputs, best step by validation accuracy)",
   "classification-softmax": "(8') the classification preset with the soft-label objective (cross-entropy against softmax(f̄), best step by validation loss)",
+  "classification-protocol":
+    "(8'') binary classification under the reference's protocol as it ran (reference objective): one fixed training batch of batch_size inputs (run_exp.py re-seeds torch inside val() and test(), so its per-step batch repeats) and/or the final model tested (its default --best_epoch 0); ranks 1, 2, 4, 8, 12, 16",
   shift: "(9) distribution shift: test inputs scaled by 5",
   depth: "(10) frozen-depth sweep, L̄=1, L ∈ {2..14}",
   "rank-allocation": "(11) per-layer rank allocation R_l = R + l·rank_step, L̄=1, L=4",
@@ -69,6 +72,13 @@ interface PointSpec {
   /** Classification objective (default `raw`, the reference). */
   ceTarget?: "raw" | "softmax";
   nTrain?: number;
+  /**
+   * Train on one fixed set of `batch_size` inputs for the budget's steps (full batch), as the
+   * reference's FNN loop does in effect (its per-step draw repeats after `set_seed` in val/test).
+   */
+  fixedBatch?: boolean;
+  /** `best_epoch` (default 1: test at the best-validation step; 0: the final model, run_exp.py's default). */
+  bestEpoch?: 0 | 1;
   methods: readonly Method[];
   frozen: readonly FrozenKind[];
   /** The (lr, weight decay) configurations of one seed and x (default: the budget's full grid). */
@@ -138,7 +148,8 @@ function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
                 tune_bias: p.tuneBias ?? 1,
                 task: p.task ?? "regression",
                 ...((p.task ?? "regression") !== "regression" && p.ceTarget !== "softmax" ? { ce_target: "raw" as const } : {}),
-                n_train: p.nTrain ?? 0,
+                n_train: p.fixedBatch ? b.batchSize : (p.nTrain ?? 0),
+                ...(p.bestEpoch !== undefined ? { best_epoch: p.bestEpoch } : {}),
                 method,
                 rank: method === "flt" ? 1 : x,
                 last_layers: method === "flt" ? x : 1,
@@ -147,7 +158,7 @@ function expandPoint(preset: PresetName, b: Budget, p: PointSpec): RunSpec[] {
                 seed,
                 lr: method === "ours" ? 0 : lr,
                 weight_decay: method === "ours" ? 0 : wd,
-                n_epochs: method === "ours" ? 0 : p.nTrain ? b.finiteSteps : steps,
+                n_epochs: method === "ours" ? 0 : p.nTrain && !p.fixedBatch ? b.finiteSteps : steps,
               };
               const L = p.frozenDepth;
               const totalRank = lora(x, rankStep, L);
@@ -232,6 +243,16 @@ function points(preset: PresetName, b: Budget): PointSpec[] {
       return [
         { ...fnn12, variant: "task=classification", task: "classification", ceTarget, methods: ["ours", "sgd"], frozen: RANDOM, ranks },
         { ...fnn12, variant: "task=binary", task: "binary", ceTarget, methods: ["sgd"], frozen: RANDOM, ranks },
+      ];
+    }
+    case "classification-protocol": {
+      // Which part of the reference's protocol moves the binary plateau: the repeated training batch,
+      // testing the final model, or both (the committed `classification` preset: fresh batches, best step).
+      const bin = { ...fnn12, task: "binary" as const, ceTarget: "raw" as const, methods: ["sgd"] as const, frozen: RANDOM, ranks: b.grid === "full" ? [1, 2, 4, 8, 12, 16] : [2, 8, 16] };
+      return [
+        { ...bin, variant: "fresh batches, last step", bestEpoch: 0 },
+        { ...bin, variant: "one fixed batch, best step", fixedBatch: true },
+        { ...bin, variant: "one fixed batch, last step", fixedBatch: true, bestEpoch: 0 },
       ];
     }
     case "shift":

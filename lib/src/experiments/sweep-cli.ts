@@ -124,7 +124,7 @@ export async function main(argv: readonly string[], write: (l: string) => void =
       return r.missing.length > 0 ? 1 : 0;
     }
     if (cmd === "list") {
-      for (const p of PRESET_NAMES) write(`${p.padEnd(16)} ${String(expandPreset(p, budget).length).padStart(6)} runs  ${PRESET_DESCRIPTIONS[p]}`);
+      for (const p of PRESET_NAMES) write(`${p.padEnd(24)} ${String(expandPreset(p, budget).length).padStart(6)} runs  ${PRESET_DESCRIPTIONS[p]}`);
       const b = BUDGETS[budget];
       write(`budget ${budget}: ${b.steps} steps, lr ${b.lrs.join("/")}, wd ${b.weightDecays.join("/")}, seeds ${b.seeds.join(",")}, n_test ${b.nTest}, ${b.grid} grid`);
       return 0;

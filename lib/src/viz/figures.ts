@@ -30,6 +30,7 @@ function rows(rs: readonly ResultRow[], extra: (r: ResultRow) => Record<string, 
 }
 
 const biasLabel = (variant: string) => (variant === "tune_bias=1" ? "biases updated" : "biases fixed");
+const PROTOCOL_PANEL = "binary (two halves), L̄=1, L=2";
 const classPanel = (variant: string) => (variant === "task=binary" ? "binary (two halves)" : "multi-class (argmax of 16)");
 
 /** The chart fields of a preset's figure (where the paper marks go), null for charts without paper data. */
@@ -46,6 +47,8 @@ function overlayFields(preset: PresetName): { x: string; y: string; color: strin
       return { x: "x", y: "test_loss", color: "biases", column: "panel" };
     case "classification":
       return { x: "x", y: "accuracy", color: "method", column: "panel" };
+    case "classification-protocol":
+      return { x: "x", y: "accuracy", color: "protocol", column: "panel" };
     default:
       return null;
   }
@@ -55,8 +58,8 @@ function overlayFields(preset: PresetName): { x: string; y: string; color: strin
 function paperChartRow(preset: PresetName, p: PaperPoint): Row {
   const c = p.mapping.course;
   const f = overlayFields(preset)!;
-  const colour = preset === "biases" ? biasLabel(c.variant) : (METHOD[c.method] ?? c.method);
-  const column = preset === "classification" ? classPanel(c.variant) : `${c.point} · ${c.frozen}`;
+  const colour = preset === "biases" ? biasLabel(c.variant) : preset === "classification-protocol" ? c.variant : (METHOD[c.method] ?? c.method);
+  const column = preset === "classification" ? classPanel(c.variant) : preset === "classification-protocol" ? PROTOCOL_PANEL : `${c.point} · ${c.frozen}`;
   return { [f.x]: p.courseX, [f.y]: p.y, lo: p.lo, hi: p.hi, [f.color]: colour, [f.column]: column, paper: `${p.ref.figure} ${p.ref.panel} ${p.ref.series} (${p.ref.method}, ${p.ref.source})` } as Row;
 }
 
@@ -77,7 +80,7 @@ export function figureSpecWithPaper(preset: PresetName, budget: BudgetName, rs: 
   }
   const f = overlayFields(preset);
   if (f === null || PAPER_MAPPINGS[preset].length === 0) return spec;
-  const panels = new Set(rs.map((r) => (preset === "classification" ? classPanel(r.variant) : panel(r))));
+  const panels = new Set(rs.map((r) => (preset === "classification" ? classPanel(r.variant) : preset === "classification-protocol" ? PROTOCOL_PANEL : panel(r))));
   const pts = paperPoints(preset, ref).map((p) => paperChartRow(preset, p)).filter((r) => panels.has(String(r[f.column])));
   return withPaperPoints(spec, { points: pts, x: f.x, y: f.y, color: f.color, column: f.column });
 }
@@ -163,6 +166,21 @@ export function figureSpec(preset: PresetName, budget: BudgetName, rs: readonly 
         yTitle: "test accuracy (agreement with the target)",
         rules: thresholdRule(rs, "threshold"),
         width: 260,
+        height: 200,
+      });
+    case "classification-protocol":
+      return lineChart({
+        // the committed `classification` preset is the fourth combination (fresh batches, best step)
+        data: rs.map((r) => ({ protocol: r.variant, panel: PROTOCOL_PANEL, x: r.x, accuracy: r.accuracy })),
+        x: "x",
+        y: "accuracy",
+        color: "protocol",
+        column: "panel",
+        title: title("Binary classification under the reference's protocol as it ran (gradient LoRA)"),
+        xTitle: "LoRA rank R",
+        yTitle: "test accuracy (agreement with the target)",
+        rules: thresholdRule(rs, "threshold"),
+        width: 320,
         height: 200,
       });
     case "depth":

@@ -29,10 +29,10 @@ function rec(s: RunSpec, lr: number, val: number, acc: number, test: number): Ru
   };
 }
 
-test("presets: ce_target raw on the classification preset's runs only; soft-label and regression configs carry none", () => {
+test("presets: ce_target raw on the classification presets' runs only (reference objective); soft-label and regression configs carry none", () => {
   for (const p of PRESET_NAMES) {
     for (const s of expandPreset(p, BUDGETS.course)) {
-      const want = p === "classification" ? "raw" : undefined;
+      const want = p === "classification" || p === "classification-protocol" ? "raw" : undefined;
       assert.equal(s.config.ce_target, want, `${p} ${s.id}`);
     }
   }

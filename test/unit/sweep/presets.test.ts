@@ -40,6 +40,8 @@ function expected(p: PresetName, b: BudgetName): number {
     case "classification":
     case "classification-softmax":
       return S * (R + G * R) + S * G * R;
+    case "classification-protocol":
+      return 3 * S * G * (full ? 6 : 3);
     case "shift":
       return S * 2 * (R + G * R);
     case "depth": {
