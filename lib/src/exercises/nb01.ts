@@ -3,7 +3,7 @@ import { Matrix } from "ml-matrix";
 import { randomNormal } from "../linalg/draw";
 import { stream } from "../linalg/random";
 import { singularValues } from "../linalg/svd";
-import { type Exercise, isFunction, isInteger, isNumber, isRecord, near, wrongType } from "./types";
+import { type Exercise, twoParts, isFunction, isInteger, isNumber, isRecord, near, wrongType } from "./types";
 
 const EX1 = { diagonal: [5, 3, 2, 1], rank: 2 };
 const EX3 = { size: 16, sigma: (i: number) => 2 ** -i, tolerance: 1e-3 };
@@ -21,8 +21,7 @@ export const notebook01: Exercise[] = [
       const tail = s.slice(EX1.rank);
       const spectralOk = near(answer.spectral, tail[0]);
       const frobeniusOk = near(answer.frobenius, Math.sqrt(tail.reduce((a, v) => a + v * v, 0)));
-      if (spectralOk && frobeniusOk) return true;
-      return spectralOk ? "the spectral error is right; the Frobenius error adds up every discarded singular value (in squares)." : frobeniusOk ? "the Frobenius error is right; the spectral norm keeps only the largest discarded singular value." : false;
+      return twoParts(spectralOk, frobeniusOk, "the spectral error is right; the Frobenius error adds up every discarded singular value (in squares).", "the Frobenius error is right; the spectral norm keeps only the largest discarded singular value.");
     },
   },
   {

@@ -3,7 +3,7 @@ import { Matrix } from "ml-matrix";
 import { frobeniusNorm, sub } from "../linalg/matrix";
 import { lowRankApprox, numericalRank, singularValues } from "../linalg/svd";
 import { makeFNNPair } from "../models/targets";
-import { type Exercise, field, isFunction, isInteger, isMatrix, isNumber, isRecord, near, wrongType } from "./types";
+import { type Exercise, twoParts, field, isFunction, isInteger, isMatrix, isNumber, isRecord, near, wrongType } from "./types";
 
 const EX1 = { diagonal: [4, 3, 2, 1], rank: 2 };
 const EX3 = { mse: 1e-2 };
@@ -21,8 +21,7 @@ export const notebook02: Exercise[] = [
       const s = singularValues(Matrix.diag(EX1.diagonal)).slice(EX1.rank);
       const spectralOk = near(answer.spectral, s[0]);
       const mseOk = near(answer.mse, s.reduce((a, v) => a + v * v, 0) / EX1.diagonal.length);
-      if (spectralOk && mseOk) return true;
-      return spectralOk ? "the spectral error is right; for the MSE sum the squares of every discarded singular value and divide by D." : mseOk ? "the MSE is right; the spectral error is a single singular value." : false;
+      return twoParts(spectralOk, mseOk, "the spectral error is right; for the MSE sum the squares of every discarded singular value and divide by D.", "the MSE is right; the spectral error is a single singular value.");
     },
   },
   {
@@ -72,8 +71,7 @@ export const notebook02: Exercise[] = [
       const rank = (EX4.D * EX4.D) / (2 * EX4.D);
       const rankOk = answer.rank === rank;
       const exactOk = answer.exact === numericalRank(E) <= rank;
-      if (rankOk && exactOk) return true;
-      return rankOk ? "the rank is right; compare it with rank(E) (printed at the top of the notebook)." : exactOk ? "the yes/no part is right; recount the parameters: 2RD against D²." : false;
+      return twoParts(rankOk, exactOk, "the rank is right; compare it with rank(E) (printed at the top of the notebook).", "the yes/no part is right; recount the parameters: 2RD against D².");
     },
   },
 ];

@@ -3,7 +3,7 @@ import { frobeniusNorm, sub } from "../linalg/matrix";
 import { lemma1Construct } from "../construct/lemma1";
 import { makeFNNPair } from "../models/targets";
 import { lemma1OptimalError, lemma1Threshold } from "../theory/lemma1";
-import { type Exercise, field, isFunction, isInteger, isMatrix, isNumber, isRecord, nearRelative, wrongType } from "./types";
+import { type Exercise, fields, twoParts, isFunction, isInteger, isMatrix, isNumber, isRecord, nearRelative, wrongType } from "./types";
 
 const EX1 = { D: 12, L: 3 };
 const EX2 = { R: 3 };
@@ -28,8 +28,10 @@ export const notebook03: Exercise[] = [
     title: `this notebook's pair (L = 2): the spectral error of the best rank-${EX2.R} LoRA`,
     hint: "Lemma 1 names one singular value of E as the optimum; work out its index from R and L, then read it from sE (0-based!).",
     check(answer, data) {
-      const E = field("03 ex2", data, "E", isMatrix, "the discrepancy E (a Matrix)");
-      const L = field("03 ex2", data, "L", isInteger, "the frozen depth L");
+      const { E, L } = fields("03 ex2", data, {
+        E: [isMatrix, "the discrepancy E (a Matrix)"],
+        L: [isInteger, "the frozen depth L"],
+      });
       if (!isNumber(answer)) return wrongType("a number");
       return nearRelative(answer, lemma1OptimalError(E, EX2.R, L), 1e-6);
     },
@@ -63,8 +65,7 @@ export const notebook03: Exercise[] = [
       if (!isRecord(answer) || !isInteger(answer.maxRank) || !isInteger(answer.exactRank)) return wrongType("{ maxRank: number, exactRank: number }");
       const maxOk = answer.maxRank === Math.min(EX4.L * EX4.R, EX4.D);
       const exactOk = answer.exactRank === lemma1Threshold(EX4.D, EX4.L);
-      if (maxOk && exactOk) return true;
-      return maxOk ? "the largest rank is right; now the threshold for a full-rank discrepancy." : exactOk ? "the threshold is right; for the largest rank, each telescoping term has rank at most R." : false;
+      return twoParts(maxOk, exactOk, "the largest rank is right; now the threshold for a full-rank discrepancy.", "the threshold is right; for the largest rank, each telescoping term has rank at most R.");
     },
   },
 ];

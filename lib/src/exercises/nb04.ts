@@ -5,7 +5,7 @@ import { constructFNN } from "../construct/fnn";
 import { forwardFNN } from "../models/forward";
 import { gaussianInputs } from "../models/sample";
 import { makeFNNPair } from "../models/targets";
-import { type Exercise, field, isFNN, isFunction, isInteger, isNumber, isNumberArray, nearRelative, wrongType } from "./types";
+import { type Exercise, fields, isFNN, isFunction, isInteger, isNumber, isNumberArray, nearRelative, wrongType } from "./types";
 
 const EX1 = { D: 12, L: 3, seed: 3 };
 const EX2 = { D: 16, L: 3, R: 6, seeds: [5, 6] };
@@ -56,9 +56,11 @@ export const notebook04: Exercise[] = [
     title: `the rigorous first-layer bias c = ρ·maxᵢ‖rowᵢ(Ŵ₁)‖ of section 4c's bound-mode construction at R = ${EX3.R}`,
     hint: "Ŵ₁ is the *adapted* first layer of your construction (.adapted.layers[0].W); maxRowNorm gives the largest row norm.",
     check(answer, data) {
-      const frozen = field("04 ex3", data, "frozen", isFNN, "the frozen FNN (p0.frozen)");
-      const target = field("04 ex3", data, "target", isFNN, "the target FNN (p0.target)");
-      const rho = field("04 ex3", data, "rho", isNumber, "the radius ρ");
+      const { frozen, target, rho } = fields("04 ex3", data, {
+        frozen: [isFNN, "the frozen FNN (p0.frozen)"],
+        target: [isFNN, "the target FNN (p0.target)"],
+        rho: [isNumber, "the radius ρ"],
+      });
       if (!isNumber(answer)) return wrongType("a number");
       const c = constructFNN(frozen, target, { rank: EX3.R, bias: { mode: "bound", rho: rho } }).diagnostics.biasConstants[0];
       if (c === null || c === undefined) throw new Error("04 ex3: the bound construction has no first-layer bias constant");

@@ -10,7 +10,7 @@ import { makeFNNPair } from "../models/targets";
 import type { FNN } from "../models/types";
 import { fnnThreshold, randomFnnThreshold } from "../theory/fnn";
 import { validatePartition, type Partition } from "../theory/partition";
-import { type Exercise, isIntegerArray, isFunction, isInteger, isMatrix, isRecord, wrongType } from "./types";
+import { type Exercise, type Verdict, twoParts, isIntegerArray, isFunction, isInteger, isMatrix, isRecord, wrongType } from "./types";
 
 const D = 16;
 const EX1 = { D: 12, L: 6, Lbar: 2 };
@@ -35,6 +35,14 @@ function firstLayer(W: Matrix, b: number[], X: Matrix): Matrix {
   return relu(addColumn(W.mmul(X), b));
 }
 
+/** Checker of "Corollary 4's smallest exact rank for random weights at D, L, L̄" (notebooks 05 and 09). */
+export function randomThresholdCheck(p: { D: number; L: number; Lbar: number }): (answer: unknown) => Verdict {
+  return (answer) => {
+    if (!isInteger(answer)) return wrongType("a whole number (a rank)");
+    return answer === randomFnnThreshold(p.D, p.L, p.Lbar);
+  };
+}
+
 export const notebook05: Exercise[] = [
   {
     id: "ex1",
@@ -42,10 +50,7 @@ export const notebook05: Exercise[] = [
     points: 1,
     title: `Corollary 4 threshold for D = ${EX1.D}, L = ${EX1.L}, L̄ = ${EX1.Lbar} (uniform partition, random weights)`,
     hint: "how many frozen layers does each target layer get under the uniform partition, and what is the rank of each block's discrepancy?",
-    check(answer) {
-      if (!isInteger(answer)) return wrongType("a whole number (a rank)");
-      return answer === randomFnnThreshold(EX1.D, EX1.L, EX1.Lbar);
-    },
+    check: randomThresholdCheck(EX1),
   },
   {
     id: "ex2",
@@ -82,8 +87,7 @@ export const notebook05: Exercise[] = [
       // Lemma 1 per block: the block's ranks must sum to at least rank(discrepancy of the block)
       const smallest = fnnThreshold(deep.frozen, deep.target).discrepancyRanks.reduce((a, r) => a + r, 0);
       const totalOk = answer.smallestTotal === smallest;
-      if (allocationOk && totalOk) return true;
-      return allocationOk ? "the allocation is exact; the smallest total is off — what must each block's sum reach?" : totalOk ? "the smallest total is right; the allocation must have 4 ranks in 1..16, R1 = 2, and be exact." : false;
+      return twoParts(allocationOk, totalOk, "the allocation is exact; the smallest total is off — what must each block's sum reach?", "the smallest total is right; the allocation must have 4 ranks in 1..16, R1 = 2, and be exact.");
     },
   },
   {

@@ -3,7 +3,7 @@ import { product, sub, vectorNorm } from "../linalg/matrix";
 import { sigma } from "../linalg/svd";
 import { uniformVector } from "../linalg/draw";
 import { stream } from "../linalg/random";
-import { type Exercise, field, isInteger, isMatrix, isFunction, isMatrixArray, isNumber, isNumberArray, nearRelative, wrongType } from "./types";
+import { type Exercise, fields, field, isInteger, isMatrix, isFunction, isMatrixArray, isNumber, isNumberArray, nearRelative, wrongType } from "./types";
 
 const EX1 = { R: 5 };
 const EX2 = { L: 3, size: 16, sigma: (k: number) => 2 ** -k, tolerance: 1e-3 };
@@ -57,10 +57,12 @@ export const notebook06: Exercise[] = [
     title: "a unit input x (16×1) on which the linear construction tightC (R = 3, L = 2) errs by at least 0.99·E₁",
     hint: "the construction removes the top singular directions of the discrepancy; which input direction does it leave untouched, and by how much does E stretch it?",
     check(answer, data) {
-      const adapted = field("06 ex3", data, "adapted", isMatrixArray, "the adapted layers (tightC.adapted)");
-      const Wbar = field("06 ex3", data, "Wbar", isMatrix, "the target W̄ (lbWbar)");
-      const frozen = field("06 ex3", data, "frozen", isMatrixArray, "the frozen layers (lbWs)");
-      const R = field("06 ex3", data, "R", isInteger, "the rank R");
+      const { adapted, Wbar, frozen, R } = fields("06 ex3", data, {
+        adapted: [isMatrixArray, "the adapted layers (tightC.adapted)"],
+        Wbar: [isMatrix, "the target W̄ (lbWbar)"],
+        frozen: [isMatrixArray, "the frozen layers (lbWs)"],
+        R: [isInteger, "the rank R"],
+      });
       if (!isMatrix(answer) || answer.columns !== 1 || answer.rows !== Wbar.columns) return wrongType(`a ${Wbar.columns}×1 Matrix`);
       const n = vectorNorm(answer.getColumn(0));
       if (Math.abs(n - 1) > 1e-9) return `x must be a unit vector (yours has norm ${n.toPrecision(6)}).`;

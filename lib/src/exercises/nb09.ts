@@ -8,9 +8,9 @@ import { lemma1Construct } from "../construct/lemma1";
 import { forwardFNN } from "../models/forward";
 import { mse } from "../models/metrics";
 import { scaled } from "../models/sample";
-import { randomFnnThreshold } from "../theory/fnn";
 import { lemma1OptimalError } from "../theory/lemma1";
-import { type Exercise, isIntegerArray, field, isFNN, isFunction, isInteger, isMatrix, isMatrixArray, isNumber, nearRelative, wrongType } from "./types";
+import { randomThresholdCheck } from "./nb05";
+import { type Exercise, fields, isIntegerArray, isFNN, isFunction, isMatrix, isMatrixArray, isNumber, nearRelative, wrongType } from "./types";
 
 const EX1 = { D: 16, L: 7, Lbar: 3 };
 const EX3 = { L: 4, errorIndex: 11 };
@@ -23,10 +23,7 @@ export const notebook09: Exercise[] = [
     points: 2,
     title: `the smallest exact rank for D = ${EX1.D}, L̄ = ${EX1.Lbar}, L = ${EX1.L} on random weights (Corollary 4, uniform partition)`,
     hint: "split the L frozen layers into L̄ consecutive blocks as equal as possible; every block's discrepancy is full-rank, so which block needs the most rank?",
-    check(answer) {
-      if (!isInteger(answer)) return wrongType("a whole number (a rank)");
-      return answer === randomFnnThreshold(EX1.D, EX1.L, EX1.Lbar);
-    },
+    check: randomThresholdCheck(EX1),
   },
   {
     id: "ex2",
@@ -59,8 +56,10 @@ export const notebook09: Exercise[] = [
     title: `an allocation [R_1..R_4] for Ws4/Wbar4, every R_l ≥ 1 and not all equal, whose spectral error is exactly σ_${EX3.errorIndex}(E)`,
     hint: "Lemma 1 with per-layer ranks: the error is σ_{ΣR_l+1}(E), whatever the split.",
     check(answer, data) {
-      const Ws = field("09 ex3", data, "frozen", isMatrixArray, "the frozen layers (Ws4)");
-      const Wbar = field("09 ex3", data, "target", isMatrix, "the target (Wbar4)");
+      const { frozen: Ws, target: Wbar } = fields("09 ex3", data, {
+        frozen: [isMatrixArray, "the frozen layers (Ws4)"],
+        target: [isMatrix, "the target (Wbar4)"],
+      });
       if (!isIntegerArray(answer) || answer.length !== EX3.L) return wrongType(`an array of ${EX3.L} whole numbers`);
       if (answer.some((r) => r < 1 || r > Wbar.rows)) return `every R_l must be between 1 and ${Wbar.rows}.`;
       if (new Set(answer).size === 1) return "the ranks must not all be equal.";
@@ -75,9 +74,11 @@ export const notebook09: Exercise[] = [
     title: `the smallest scale factor s in {${EX4.factors.join(", ")}} at which the calibrated R = 8 construction stops being exact (MSE > ${EX4.exactMse}) on scaled(Xtest, s)`,
     hint: "loop over the factors and compare the calibrated model's output with the target's on scaled(Xtest, s).",
     check(answer, data) {
-      const target = field("09 ex4", data, "target", isFNN, "the target FNN");
-      const calibrated = field("09 ex4", data, "calibrated", isFNN, "the calibrated construction's adapted FNN");
-      const X = field("09 ex4", data, "X", isMatrix, "the test inputs (Xtest)");
+      const { target, calibrated, X } = fields("09 ex4", data, {
+        target: [isFNN, "the target FNN"],
+        calibrated: [isFNN, "the calibrated construction's adapted FNN"],
+        X: [isMatrix, "the test inputs (Xtest)"],
+      });
       if (!isNumber(answer)) return wrongType("a number from the list");
       const first = EX4.factors.find((f) => mse(forwardFNN(target, scaled(X, f)), forwardFNN(calibrated, scaled(X, f))) > EX4.exactMse);
       return answer === first;

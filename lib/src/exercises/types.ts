@@ -81,6 +81,26 @@ export function field<T>(exercise: string, data: ExerciseData, name: string, gua
   return v;
 }
 
+/** A field's guard and what the field must be (for `ExerciseDataError`). */
+export type FieldSpec<T> = readonly [guard: (x: unknown) => x is T, expected: string];
+
+/** Several fields of the notebook's data, each checked with its guard as `field` does. */
+export function fields<S extends Record<string, FieldSpec<unknown>>>(exercise: string, data: ExerciseData, spec: S): { [K in keyof S]: S[K] extends FieldSpec<infer T> ? T : never } {
+  const out: Record<string, unknown> = {};
+  for (const [name, [guard, expected]] of Object.entries(spec)) out[name] = field(exercise, data, name, guard, expected);
+  return out as { [K in keyof S]: S[K] extends FieldSpec<infer T> ? T : never };
+}
+
+/**
+ * The verdict on an answer of two parts: `true` when both are right, else the hint for the part
+ * that is wrong (`onlyFirst` when only the first is right, `onlySecond` when only the second is),
+ * or `false` (the exercise's hint) when neither is.
+ */
+export function twoParts(firstOk: boolean, secondOk: boolean, onlyFirst: string, onlySecond: string): Verdict {
+  if (firstOk && secondOk) return true;
+  return firstOk ? onlyFirst : secondOk ? onlySecond : false;
+}
+
 export function isFNN(x: unknown): x is FNN {
   return isRecord(x) && x.kind === "fnn" && Array.isArray(x.layers);
 }

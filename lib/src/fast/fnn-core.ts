@@ -5,11 +5,12 @@
  *
  * `FusedFNNCore` evaluates a subset of the K models of a plain-data `FusedSpec` (built from an
  * `FNNEngine` by `fnn-stepper.ts`) and writes their losses and gradients into a shared output in
- * `FNNEngine`'s θ layout.
+ * the θ layout of `tf/fnn-layout.ts` (the reference engine's).
  */
 import { ConfigError } from "../errors";
 import { stream, type RandomStream } from "../linalg/random";
 import { fillGaussianRows } from "../linalg/draw";
+import type { LayerLayout } from "../tf/fnn-layout";
 import type { CeTarget, Task } from "../tf/task";
 import { KernelArena } from "./arena";
 import { crossEntropyRow, labelsInto, labelWidth, rowCorrect } from "./task-loss";
@@ -57,19 +58,6 @@ function correctRows(P: Float32Array, labels: Float32Array, n: number, D: number
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** θ offsets of one layer's trained parameters (`FNNEngine`'s layout: each a block of K models). */
-export interface LayerLayout {
-  weight: "frozen" | "lora" | "full";
-  bias: boolean;
-  /** Padded rank R (lora). */
-  R: number;
-  /** Offsets of the K-blocks in θ (−1 when absent). */
-  offAT: number;
-  offB: number;
-  offWT: number;
-  offb: number;
-}
 
 /** One model, as plain arrays (float32 values, weights transposed: `WT[k·D + j] = W(j, k)`). */
 export interface FusedModelSpec {

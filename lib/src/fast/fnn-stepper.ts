@@ -15,7 +15,7 @@
  * the θ layout still come from `FNNEngine`; only the per-step evaluation is replaced.
  *
  * Semantics are the tfjs engine's (a test checks equal loss histories to float32 tolerance): the
- * same flat θ layout (`FNNEngine`'s segments), the same data streams and draw order, the same
+ * same flat θ layout (`tf/fnn-layout.ts`, `FNNEngine`'s segments), the same data streams and draw order, the same
  * losses and gradients. Arithmetic is float32 like the tfjs kernels (the squared error is summed in
  * float32 lanes, the classification losses in float64), gradients are written back as float32. Without WebAssembly SIMD the
  * same products run as plain JavaScript loops.
@@ -45,7 +45,8 @@ import { ConfigError } from "../errors";
 import type { FNNEngine } from "../tf/fnn-engine";
 import type { LoopStepper } from "../tf/loop";
 import type { ResolvedSettings } from "../tf/settings";
-import { FusedFNNCore, vector32, waitWhile, type FusedSpec, type LayerLayout } from "./fnn-core";
+import { fnnThetaLayout, type LayerLayout } from "../tf/fnn-layout";
+import { FusedFNNCore, vector32, waitWhile, type FusedSpec } from "./fnn-core";
 
 /** `LORA_FNN_THREADS`, parsed (null when unset or empty). */
 export function envThreads(): number | null {
@@ -74,30 +75,11 @@ export function fnnThreads(K: number, work: number, requested: number | null = n
   return Math.max(1, Math.min(n, K));
 }
 
-/** `FNNEngine`'s θ layout, recomputed from its public plan and ranks (checked against its size). */
+/** `FNNEngine`'s θ layout (`fnnThetaLayout` of its plan and padded ranks; checked against its size). */
 function layout(engine: FNNEngine): LayerLayout[] {
-  const { K, D } = engine;
-  let offset = 0;
-  const out = engine.plan.map((p, l): LayerLayout => {
-    const R = engine.ranks[l];
-    const ly: LayerLayout = { weight: p.weight, bias: p.bias, R, offAT: -1, offB: -1, offWT: -1, offb: -1 };
-    if (p.weight === "lora") {
-      ly.offAT = offset;
-      offset += K * R * D;
-      ly.offB = offset;
-      offset += K * D * R;
-    } else if (p.weight === "full") {
-      ly.offWT = offset;
-      offset += K * D * D;
-    }
-    if (p.bias) {
-      ly.offb = offset;
-      offset += K * D;
-    }
-    return ly;
-  });
-  if (offset !== engine.size) throw new Error(`fused FNN kernel: θ layout has ${offset} entries, the engine ${engine.size}`);
-  return out;
+  const { layers, size } = fnnThetaLayout(engine.plan, engine.ranks, engine.K, engine.D);
+  if (size !== engine.size) throw new Error(`fused FNN kernel: θ layout has ${size} entries, the engine ${engine.size}`);
+  return layers;
 }
 
 function fnnKey(layers: FNN["layers"], biases: ReadonlyArray<readonly number[]>, activation: string): string {

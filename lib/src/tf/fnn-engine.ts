@@ -23,22 +23,16 @@
  *
  * The trainable parameters of all K models are one flat float32 vector θ (see `FlatAdam`); each
  * layer's block stores `Aᵀ` (`[K, r, D]`), `B` (`[K, D, r]`), `Wᵀ` (`[K, D, D]`) or `b` (`[K, D]`),
- * the layout the fast path shares.
+ * the layout the fast path shares (`fnn-layout.ts`).
  */
 import { Matrix } from "ml-matrix";
 import { ConfigError, RankError, ShapeError } from "../errors";
 import type { Activation, FNN, FNNAdaptation } from "../models/types";
 import { tf } from "./backend";
+import { fnnThetaLayout, type FNNLayerPlan, type ThetaSegment } from "./fnn-layout";
 import { halvesMatrix, taskLogits, taskRowLosses, type CeTarget, type Task } from "./task";
 
-export type LayerWeightMode = "frozen" | "lora" | "full";
-
-/** What is trained in one layer (shared by the K models). */
-export interface FNNLayerPlan {
-  weight: LayerWeightMode;
-  /** Whether the bias is trained. */
-  bias: boolean;
-}
+export type { FNNLayerPlan, LayerWeightMode } from "./fnn-layout";
 
 /** One of the K models: its frozen and target FNNs, initial adapters and optimiser settings. */
 export interface FNNMember {
@@ -46,15 +40,6 @@ export interface FNNMember {
   target: FNN;
   /** Initial adapters of the `lora` layers (`adapters[l]` with A, B of D×r_l; others ignored). */
   adaptation: FNNAdaptation | null;
-}
-
-interface Segment {
-  layer: number;
-  kind: "AT" | "B" | "WT" | "b";
-  offset: number;
-  /** Shape without the leading K. */
-  shape: number[];
-  size: number;
 }
 
 /** Per-layer tensors of one forward pass (`[K, …]`). */
@@ -126,7 +111,7 @@ export class FNNEngine {
   readonly theta: Float32Array;
   /** Which model each entry of θ belongs to. */
   readonly owner: Int32Array;
-  private readonly segments: Segment[] = [];
+  private readonly segments: ThetaSegment[];
   private readonly frozenWT: tf.Tensor3D[];
   private readonly frozenB: tf.Tensor2D[];
   private readonly targetWT: tf.Tensor3D[];
@@ -168,21 +153,10 @@ export class FNNEngine {
       }),
     );
     this.ranks = plan.map((_, l) => Math.max(0, ...this.memberRanks.map((rs) => rs[l])));
-    let offset = 0;
-    const add = (layer: number, kind: Segment["kind"], shape: number[]): void => {
-      const size = this.K * shape.reduce((a, b) => a * b, 1);
-      this.segments.push({ layer, kind, offset, shape, size });
-      offset += size;
-    };
-    plan.forEach((p, l) => {
-      if (p.weight === "lora") {
-        add(l, "AT", [this.ranks[l], D]);
-        add(l, "B", [D, this.ranks[l]]);
-      } else if (p.weight === "full") add(l, "WT", [D, D]);
-      if (p.bias) add(l, "b", [D]);
-    });
-    this.theta = new Float32Array(offset);
-    this.owner = new Int32Array(offset);
+    const layout = fnnThetaLayout(plan, this.ranks, this.K, D);
+    this.segments = layout.segments;
+    this.theta = new Float32Array(layout.size);
+    this.owner = new Int32Array(layout.size);
     for (const s of this.segments) {
       const per = s.size / this.K;
       for (let k = 0; k < this.K; k++) {
