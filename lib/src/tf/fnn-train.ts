@@ -14,7 +14,7 @@ import { FusedFNNStepper } from "../fast/fnn-stepper";
 import { loopReads, pretrainLoopReads, testDivergence, type LoopResult } from "./loop";
 import { readAsync, readSync, type Reads } from "./reads";
 import { resolveEngine, resolveSettings, selectionOf, type Engine, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
-import { halvesMatrix, taskAccuracy, taskLoss } from "./task";
+import { halvesMatrix, taskAccuracy, taskLogits, taskLoss, taskRowLosses } from "./task";
 
 /** Row weights `[n, 2]`: mean over the training rows (column 0), mean over the validation rows (column 1). */
 function rowWeightsOf(nTr: number, nVal: number): tf.Tensor2D {
@@ -135,9 +135,24 @@ function makeStepper(engine: FNNEngine, seeds: number[], s: ResolvedSettings, tr
 }
 
 /**
+ * Per-model test loss and accuracy of K models as one computation (`[K]` each, from `[K, n, D]`
+ * outputs): the WebGPU path, where K per-model computations would be ~10·K dispatches. Equal to
+ * the per-model metrics up to float32 summation order.
+ */
+function batchedMetrics(pred: tf.Tensor3D, Y: tf.Tensor3D, s: ResolvedSettings, halves: tf.Tensor2D | null): tf.Tensor1D[] {
+  const [K, n, D] = pred.shape;
+  const rows = (t: tf.Tensor3D): tf.Tensor2D => tf.reshape(t, [K * n, D]) as tf.Tensor2D;
+  const perModel = (r: tf.Tensor1D): tf.Tensor1D => tf.mean(tf.reshape(r, [K, n]), 1) as tf.Tensor1D;
+  if (s.task === "regression") return [tf.mean(tf.square(tf.sub(pred, Y)), [1, 2]) as tf.Tensor1D];
+  const [p, y] = [rows(pred), rows(Y)];
+  const hits = tf.cast(tf.equal(tf.argMax(taskLogits(p, s.task, halves), 1), tf.argMax(taskLogits(y, s.task, halves), 1)), "float32") as tf.Tensor1D;
+  return [perModel(taskRowLosses(p, y, s.task, halves, s.ceTarget)), perModel(hits)];
+}
+
+/**
  * Test metrics of K trained models: `nTest` inputs from stream `test`, and the same inputs ×5.
- * Each model's loss (and accuracy) is computed on its own rows, as a single run's; the K values
- * are read in one readback.
+ * Each model's loss (and accuracy) is computed on its own rows, as a single run's (on webgpu all
+ * K at once, `batchedMetrics`); the K values are read in one readback.
  */
 function* testMetrics(engine: FNNEngine, theta: Float32Array, seeds: number[], s: ResolvedSettings): Reads<Array<{ loss: number; shift: number; acc: number | null; shiftAcc: number | null }>> {
   const { K, D } = engine;
@@ -152,6 +167,7 @@ function* testMetrics(engine: FNNEngine, theta: Float32Array, seeds: number[], s
       const X = tf.mul(tf.tensor3d(buf, [K, n, D]), scale) as tf.Tensor3D;
       const pred = engine.forward(theta, X);
       const Y = engine.targetForward(X);
+      if (tf.getBackend() === "webgpu") return tf.concat(batchedMetrics(pred, Y, s, halves));
       const losses: tf.Scalar[] = [];
       const accs: tf.Scalar[] = [];
       for (let k = 0; k < K; k++) {
