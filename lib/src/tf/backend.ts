@@ -162,7 +162,7 @@ function loadWebgpu(): WebgpuModule {
     const code = (err as { code?: string }).code;
     const message = String((err as Error).message);
     if (code === "MODULE_NOT_FOUND" && message.includes("'webgpu'")) throw new BackendError(`LORA_BACKEND=webgpu but the \`webgpu\` package is not installed: ${WEBGPU_INSTALL}`);
-    if (code === "ERR_REQUIRE_ESM") throw new BackendError(`the \`webgpu\` package is an ES module, which Node ${process.version} cannot require: use Node >= 20.19`);
+    if (code === "ERR_REQUIRE_ESM") throw new BackendError(`the \`webgpu\` package is an ES module, which Node ${process.version} cannot require: use Node >= 20.19 (>= 22.12 on Node 22)`);
     throw new BackendError(`the \`webgpu\` package is installed but failed to load: ${message}`);
   }
   const m = mod as Partial<WebgpuModule>;
