@@ -9,13 +9,16 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeFNNPair, makeTransformerPair } from "../../../lib/src/models/targets";
 import { adapterName, describeAdapter, initBackend, tf } from "../../../lib/src/tf/backend";
 import { pretrainFNNAsync, trainFNNFinalLayersAsync, trainFNNLoRA, trainFNNLoRAAsync, trainFNNLoRABatch, trainFNNLoRABatchAsync } from "../../../lib/src/tf/fnn-train";
 import { pretrainTransformerAsync, trainTransformerLoRAAsync } from "../../../lib/src/tf/transformer-train";
 import { BackendError, ConfigError } from "../../../lib/src/errors";
+import { runSweep } from "../../../lib/src/experiments/sweep/runner";
+import { loadResultsFile } from "../../../lib/src/experiments/sweep/store";
 
 const root = join(__dirname, "..", "..", "..");
 const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
@@ -162,6 +165,21 @@ test("on webgpu: backendInfo names the adapter (gpu only for hardware); sync tra
   const p = makeFNNPair({ ...fnnPair, seed: 3 });
   assert.throws(() => trainFNNLoRA(p.frozen, p.target, { rank: 2, steps: 1, lr: 1e-2, seed: 5, ...small }), (e: unknown) => e instanceof BackendError && /trainFNNLoRAAsync/.test(e.message));
   await assert.rejects(trainFNNLoRAAsync(p.frozen, p.target, { rank: 2, steps: 1, lr: 1e-2, seed: 5, ...small, engine: "fast" }), (e: unknown) => e instanceof ConfigError && /cannot run on the webgpu backend/.test(e.message));
+});
+
+test("a sweep on webgpu trains a batched group and records the backend and adapter in its provenance", { timeout: 20 * 60 * 1000 }, async (t) => {
+  if (!(await needWebgpu(t))) return;
+  const info = await initBackend("webgpu");
+  const out = join(mkdtempSync(join(tmpdir(), "webgpu-sweep-")), "fnn.quick.jsonl");
+  const tiny = { steps: 3, nTest: 32, nVal: 16, batchSize: 16, pretrainEpochs: 2, valEvery: 1, historyPoints: 3 };
+  const summary = await runSweep({ preset: "fnn", budget: "quick", budgetOverride: tiny, shard: { index: 0, count: 7 }, methods: ["sgd"], out, workers: 1, batch: 4, reuse: false });
+  assert.deepEqual(summary.failures, []);
+  assert.ok(summary.ran >= 2, `ran ${summary.ran}`);
+  const { provenance, records } = loadResultsFile(out);
+  assert.equal(provenance?.backend, "webgpu");
+  assert.deepEqual(provenance?.adapter, info.adapter);
+  assert.equal(records.length, summary.ran);
+  for (const r of records) assert.ok(Number.isFinite(r.result.test_loss), `${r.id}: test_loss ${r.result.test_loss}`);
 });
 
 function node(args: string[], env: Record<string, string>, code?: string): { status: number | null; out: string; stdout: string } {
