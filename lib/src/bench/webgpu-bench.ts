@@ -4,13 +4,15 @@
  * the setting of `train-bench`), K FNNs trained as one batched computation (K = 1, 16, 256, 4096 by
  * default; ranks 1..16) and one Transformer (D=16, H=2, N=10, L=1, rank 4, batch 256), with the
  * adapter's name (and whether it is a software adapter). Each rate is a measured run after a
- * warm-up run of the same shape (shader compilation). With `--compare` the same runs are timed on
+ * one-step warm-up run of the same shape (shader compilation; `--warmup 0` skips it, for runs whose
+ * steps take far longer than compiling). With `--compare` the same runs are timed on
  * the CPU fast path (`wasm`, `engine: "fast"`) in the same process, so the table says where WebGPU
  * wins and where it loses; the fast path runs more steps (`cpuSteps`), so that its much shorter
  * runs are not timer noise.
  *
  * Flags: `--models 1,16,256,4096`, `--steps N` (FNN single, default 20), `--batch-steps N`
- * (default 5), `--tfn-steps N` (default 5), `--compare`, `--json FILE` (rows as JSON).
+ * (default 5), `--tfn-steps N` (default 5), `--warmup 0|1`, `--only-batched` (no single runs),
+ * `--compare`, `--json FILE` (rows as JSON).
  */
 import * as fs from "node:fs";
 import { loadavg } from "node:os";
@@ -40,9 +42,11 @@ export interface WebgpuBenchRow {
 
 const common = { lr: 1e-3, seed: 0, batchSize: 256, nVal: 256, nTest: 256, valEvery: 1 };
 
-/** Runs `f` twice (one step, which compiles the shaders, then `steps`) and reports the second run's loop rate. */
+const warmup = flag("warmup", "1") !== "0";
+
+/** Runs `f` twice (one step, which compiles the shaders, then `steps`; see `--warmup`) and reports the measured run's loop rate. */
 async function measure(backend: BackendInfo, engine: Engine, run: string, K: number, steps: number, f: (steps: number) => Promise<{ stepsPerSec: number }>): Promise<WebgpuBenchRow> {
-  await f(1);
+  if (warmup) await f(1);
   const r = await f(steps);
   return { backend: backend.name, engine, run, K, steps, stepsPerSec: r.stepsPerSec, modelStepsPerSec: r.stepsPerSec * K };
 }
@@ -66,13 +70,14 @@ async function benchOn(backend: BackendInfo, engine: Engine, models: number[], s
     rows.push(r);
     console.log(`${r.backend.padEnd(7)} ${r.engine.padEnd(10)} ${r.run.padEnd(22)} ${String(r.K).padStart(5)} ${r.stepsPerSec.toFixed(2).padStart(10)} steps/s ${r.modelStepsPerSec.toFixed(1).padStart(10)} model-steps/s  (${r.steps} steps; load ${loadavg()[0].toFixed(1)})`);
   };
-  report(await measure(backend, engine, "FNN single", 1, steps.fnn, (n) => trainFNNLoRAAsync(fnn.frozen, fnn.target, { ...common, rank: 4, steps: n, engine })));
+  const singles = !process.argv.includes("--only-batched");
+  if (singles) report(await measure(backend, engine, "FNN single", 1, steps.fnn, (n) => trainFNNLoRAAsync(fnn.frozen, fnn.target, { ...common, rank: 4, steps: n, engine })));
   for (const K of models) {
     const members = Array.from({ length: K }, (_, k) => ({ ...fnn, rank: 1 + (k % 16), seed: 0, lr: 1e-3 }));
     report(await measure(backend, engine, "FNN batched", K, steps.batch(K), async (n) => (await trainFNNLoRABatchAsync(members, { ...common, steps: n, engine }))[0]));
   }
   const tfn = makeTransformerPair({ width: 16, depth: 1, heads: 2, seed: 0 });
-  report(await measure(backend, engine, "Transformer single", 1, steps.tfn, (n) => trainTransformerLoRAAsync(tfn.frozen, tfn.target, { ...common, rank: 4, steps: n, engine })));
+  if (singles) report(await measure(backend, engine, "Transformer single", 1, steps.tfn, (n) => trainTransformerLoRAAsync(tfn.frozen, tfn.target, { ...common, rank: 4, steps: n, engine })));
   return rows;
 }
 
