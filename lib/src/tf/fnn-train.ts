@@ -100,7 +100,7 @@ class FNNStepper {
   }
 
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
-    return readSync(this.evaluateReads(theta, withVal, trainBatch), "evaluate");
+    return readSync(this.evaluateReads(theta, withVal, trainBatch), "FNNStepper.evaluate", "evaluateReads through readAsync");
   }
 
   *evaluateReads(theta: Float32Array, withVal: boolean, trainBatch: boolean): Reads<Float32Array> {

@@ -100,7 +100,7 @@ export function ownerRanges(owner: Int32Array, K: number): Array<Array<[number, 
 
 /** The loop with synchronous reads (see `loopReads`). */
 export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOptions): LoopResult {
-  return readSync(loopReads(stepper, theta, opts), "runLoop");
+  return readSync(loopReads(stepper, theta, opts), "runLoop", "loopReads through readAsync");
 }
 
 /** The loop as a computation whose tensor reads a driver makes (`readSync` or `readAsync`). */

@@ -28,14 +28,14 @@ function resume<R>(g: Reads<R>, t: tf.Tensor, outcome: Outcome): IteratorResult<
 }
 
 /**
- * Runs `g` reading with `dataSync()`. `name` (the caller, e.g. `trainFNNLoRA`) names the
- * asynchronous variant in the `BackendError` thrown on the WebGPU backend, which cannot read
- * synchronously in Node.
+ * Runs `g` reading with `dataSync()`. `name` (the caller, e.g. `trainFNNLoRA`) and `instead` (its
+ * asynchronous variant, default `${name}Async`) make the `BackendError` thrown on the WebGPU
+ * backend, which cannot read synchronously in Node.
  */
-export function readSync<R>(g: Reads<R>, name: string): R {
+export function readSync<R>(g: Reads<R>, name: string, instead = `${name}Async (same arguments, returns a Promise)`): R {
   if (tf.getBackend() === "webgpu") {
     g.return(undefined as never);
-    throw new BackendError(`${name} reads tensors synchronously, which the webgpu backend cannot do in Node: use ${name}Async (same arguments, returns a Promise)`);
+    throw new BackendError(`${name} reads tensors synchronously, which the webgpu backend cannot do in Node: use ${instead}`);
   }
   let r = g.next(new Float32Array(0));
   while (!r.done) {

@@ -387,7 +387,7 @@ export class TransformerStepper implements LoopStepper {
   }
 
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
-    return readSync(this.evaluateReads(theta, withVal, trainBatch), "evaluate");
+    return readSync(this.evaluateReads(theta, withVal, trainBatch), "TransformerStepper.evaluate", "evaluateReads through readAsync");
   }
 
   *evaluateReads(theta: Float32Array, withVal: boolean, trainBatch: boolean): Reads<Float32Array> {
