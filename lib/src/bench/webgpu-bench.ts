@@ -68,7 +68,7 @@ async function benchOn(backend: BackendInfo, engine: Engine, models: number[], s
   const rows: WebgpuBenchRow[] = [];
   const report = (r: WebgpuBenchRow): void => {
     rows.push(r);
-    console.log(`${r.backend.padEnd(7)} ${r.engine.padEnd(10)} ${r.run.padEnd(22)} ${String(r.K).padStart(5)} ${r.stepsPerSec.toFixed(2).padStart(10)} steps/s ${r.modelStepsPerSec.toFixed(1).padStart(10)} model-steps/s  (${r.steps} steps; load ${loadavg()[0].toFixed(1)})`);
+    console.log(`${r.backend.padEnd(7)} ${r.engine.padEnd(10)} ${r.run.padEnd(22)} ${String(r.K).padStart(5)} ${r.stepsPerSec.toPrecision(3).padStart(10)} steps/s ${r.modelStepsPerSec.toPrecision(3).padStart(10)} model-steps/s  (${r.steps} steps; load ${loadavg()[0].toFixed(1)})`);
   };
   const singles = !process.argv.includes("--only-batched");
   if (singles) report(await measure(backend, engine, "FNN single", 1, steps.fnn, (n) => trainFNNLoRAAsync(fnn.frozen, fnn.target, { ...common, rank: 4, steps: n, engine })));
