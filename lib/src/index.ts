@@ -57,12 +57,12 @@ export type * from "./construct/lemma1";
 export type * from "./construct/fnn";
 export type * from "./construct/transformer";
 // training engine (tfjs, float32): backend, tensor forwards, trainers; `engine: "reference" | "fast"` chooses the step (see resolveEngine)
-export { initBackend, backendInfo, tf } from "./tf/backend";
+export { initBackend, backendInfo, describeAdapter, adapterName, tf } from "./tf/backend";
 export { transposedTensor, columnsToRows, rowsToColumns, sequencesToTensor, tensorToSequences } from "./tf/convert";
 export { forwardFNNTf, forwardTransformerTf } from "./tf/forward";
 export { resolveEngine } from "./tf/settings";
-export { rankSchedule, trainFNNLoRA, trainFNNFinalLayers, trainFNNLoRABatch, pretrainFNN } from "./tf/fnn-train";
-export { trainTransformerLoRA, pretrainTransformer } from "./tf/transformer-train";
+export { rankSchedule, trainFNNLoRA, trainFNNFinalLayers, trainFNNLoRABatch, pretrainFNN, trainFNNLoRAAsync, trainFNNFinalLayersAsync, trainFNNLoRABatchAsync, pretrainFNNAsync } from "./tf/fnn-train";
+export { trainTransformerLoRA, pretrainTransformer, trainTransformerLoRAAsync, pretrainTransformerAsync } from "./tf/transformer-train";
 export type * from "./tf/backend";
 export type * from "./tf/convert";
 export type * from "./tf/forward";

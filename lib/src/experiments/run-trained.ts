@@ -10,9 +10,9 @@
 import { ConfigError } from "../errors";
 import { makeTransformerPair } from "../models/targets";
 import type { FNN, Transformer } from "../models/types";
-import { initBackend } from "../tf/backend";
-import { pretrainFNN, rankSchedule, trainFNNFinalLayers, trainFNNLoRA, type FNNTrained } from "../tf/fnn-train";
-import { pretrainTransformer, trainTransformerLoRA } from "../tf/transformer-train";
+import { initBackend, type BackendInfo } from "../tf/backend";
+import { pretrainFNNAsync, rankSchedule, trainFNNFinalLayersAsync, trainFNNLoRAAsync, type FNNTrained } from "../tf/fnn-train";
+import { pretrainTransformerAsync, trainTransformerLoRAAsync } from "../tf/transformer-train";
 import type { ExperimentConfig, ExperimentResult } from "./config";
 import { fnnPairFor, runnerEngine, trainSettingsFor } from "./setup";
 
@@ -20,9 +20,9 @@ import { fnnPairFor, runnerEngine, trainSettingsFor } from "./setup";
 export async function pretrainFor<M extends FNN | Transformer>(c: ExperimentConfig, frozen: M, target: M): Promise<M> {
   await initBackend();
   const opts = { epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, seed: c.seed, engine: runnerEngine() };
-  if (frozen.kind === "fnn" && target.kind === "fnn") return pretrainFNN(frozen, target, opts).model as M;
+  if (frozen.kind === "fnn" && target.kind === "fnn") return (await pretrainFNNAsync(frozen, target, opts)).model as M;
   if (frozen.kind === "transformer" && target.kind === "transformer") {
-    return pretrainTransformer(frozen, target, { ...opts, seqLength: c.seq_length }).model as M;
+    return (await pretrainTransformerAsync(frozen, target, { ...opts, seqLength: c.seq_length })).model as M;
   }
   throw new ConfigError("frozen and target must be the same kind of model");
 }
@@ -40,6 +40,11 @@ function result(r: Pick<FNNTrained, "testLoss" | "testShiftLoss" | "valLossAtBes
   };
 }
 
+/** What a result's diagnostics say about the backend: its name, and on webgpu the adapter and whether it is a GPU. */
+function backendOf(b: BackendInfo): Record<string, unknown> {
+  return b.adapter === null ? { backend: b.name } : { backend: b.name, adapter: b.adapter, gpu: b.gpu };
+}
+
 /** Runs `--method sgd|flt` (and pretraining) with the training engine. */
 export async function runTrained(config: ExperimentConfig): Promise<ExperimentResult> {
   const c = config;
@@ -50,16 +55,16 @@ export async function runTrained(config: ExperimentConfig): Promise<ExperimentRe
     const pair = fnnPairFor(c);
     const frozen = c.pretrained ? await pretrainFor(c, pair.frozen, pair.target) : pair.frozen;
     if (c.method === "flt") {
-      return result(trainFNNFinalLayers(frozen, pair.target, { ...s, lastLayers: c.last_layers }), { backend: backend.name, last_layers: c.last_layers });
+      return result(await trainFNNFinalLayersAsync(frozen, pair.target, { ...s, lastLayers: c.last_layers }), { ...backendOf(backend), last_layers: c.last_layers });
     }
     const ranks = rankSchedule(c.rank, c.rank_step, c.frozen_depth, c.width);
-    const r = trainFNNLoRA(frozen, pair.target, { ...s, rank: ranks, std: c.std, tuneBias: c.tune_bias === 1 });
-    return result(r, { backend: backend.name, ranks });
+    const r = await trainFNNLoRAAsync(frozen, pair.target, { ...s, rank: ranks, std: c.std, tuneBias: c.tune_bias === 1 });
+    return result(r, { ...backendOf(backend), ranks });
   }
   if (c.method === "flt") throw new ConfigError("--method flt is not supported for --exp tfn (as in the reference): use sgd or ours");
   if (c.rank_step !== 0) throw new ConfigError("--rank_step ≠ 0 is only supported for --exp fnn");
   const pair = makeTransformerPair({ width: c.width, depth: c.target_depth, heads: c.n_head, seed: c.seed });
   const frozen = c.pretrained ? await pretrainFor(c, pair.frozen, pair.target) : pair.frozen;
-  const r = trainTransformerLoRA(frozen, pair.target, { ...s, rank: c.rank, std: c.std, seqLength: c.seq_length });
-  return result(r, { backend: backend.name });
+  const r = await trainTransformerLoRAAsync(frozen, pair.target, { ...s, rank: c.rank, std: c.std, seqLength: c.seq_length });
+  return result(r, backendOf(backend));
 }

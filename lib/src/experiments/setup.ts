@@ -4,6 +4,7 @@
  */
 import { makeFNNPair } from "../models/targets";
 import type { FNN } from "../models/types";
+import { tf } from "../tf/backend";
 import { envEngine, type Engine, type TrainSettings } from "../tf/settings";
 import type { ExperimentConfig } from "./config";
 
@@ -31,9 +32,12 @@ export type TrainFlags = Pick<ExperimentConfig, "n_epochs" | "lr" | "weight_deca
   val_every?: number;
 };
 
-/** The engine of the CLI and the sweeps: `LORA_ENGINE` when set, else `fast` on every backend. */
+/**
+ * The engine of the CLI and the sweeps: `LORA_ENGINE` when set, else `fast` on every backend but
+ * `webgpu` (whose point is to train on the GPU: `reference` there).
+ */
 export function runnerEngine(): Engine {
-  return envEngine() ?? "fast";
+  return envEngine() ?? (tf.getBackend() === "webgpu" ? "reference" : "fast");
 }
 
 /** Trainer settings from the reference's flags (`n_train` 0 = a fresh batch every step), on `runnerEngine()`. */

@@ -58,7 +58,9 @@ function matmul3(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB 
     return tf.reshape(c, [1, c.shape[0] as number, c.shape[1] as number]) as tf.Tensor3D;
   }
   // On wasm a batched matmul (batch > 1) runs a naive loop, many times slower than K 2-D matmuls
-  // (XNNPACK); tiny products (adapters, D×r) stay batched.
+  // (XNNPACK); tiny products (adapters, D×r) stay batched. On WebGPU one batched matmul is one
+  // dispatch for the K models, K 2-D ones would be K dispatches: it always stays batched.
+  if (tf.getBackend() === "webgpu") return tf.matMul(a, b, transposeA, transposeB);
   if (a.shape[1] * a.shape[2] <= 4096 && b.shape[1] * b.shape[2] <= 4096) return tf.matMul(a, b, transposeA, transposeB);
   const as = splitModels(a);
   const bs = splitModels(b);
@@ -263,6 +265,16 @@ export class FNNEngine {
    * the validation rows; 0 without them). `Y` are the targets (computed from the target when null).
    */
   lossAndGrad(thetaData: Float32Array, X: tf.Tensor3D, Y: tf.Tensor3D | null, rowWeights: tf.Tensor2D): Float32Array {
+    const out = this.lossAndGradTensor(thetaData, X, Y, rowWeights);
+    try {
+      return out.dataSync() as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /** `lossAndGrad` before its readback: the one 1-D tensor to read (the caller disposes it). */
+  lossAndGradTensor(thetaData: Float32Array, X: tf.Tensor3D, Y: tf.Tensor3D | null, rowWeights: tf.Tensor2D): tf.Tensor1D {
     const { K, D } = this;
     const n = X.shape[1];
     return tf.tidy(() => {
@@ -280,7 +292,7 @@ export class FNNEngine {
         const acc = tf.matMul(tf.reshape(hit, [K, n]) as tf.Tensor2D, rowWeights); // [K, 2]
         parts.push(tf.reshape(tf.slice(acc, [0, 1], [K, 1]), [K]));
       }
-      return tf.concat(parts).dataSync() as Float32Array;
+      return tf.concat(parts) as tf.Tensor1D;
     });
   }
 

@@ -11,9 +11,10 @@ import { requireBackend, tf } from "./backend";
 import { fillGaussianRows } from "../linalg/draw";
 import { FNNEngine, type FNNLayerPlan, type FNNMember } from "./fnn-engine";
 import { FusedFNNStepper } from "../fast/fnn-stepper";
-import { runLoop, runPretrainLoop, testDivergence, type LoopResult } from "./loop";
+import { loopReads, pretrainLoopReads, testDivergence, type LoopResult } from "./loop";
+import { readAsync, readSync, type Reads } from "./reads";
 import { resolveEngine, resolveSettings, selectionOf, type Engine, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
-import { halvesMatrix, taskAccuracy, taskLoss } from "./task";
+import { halvesMatrix, taskAccuracy, taskLogits, taskLoss, taskRowLosses } from "./task";
 
 /** Row weights `[n, 2]`: mean over the training rows (column 0), mean over the validation rows (column 1). */
 function rowWeightsOf(nTr: number, nVal: number): tf.Tensor2D {
@@ -99,20 +100,24 @@ class FNNStepper {
   }
 
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
-    return (this.last = this.evaluateRows(theta, withVal, trainBatch));
+    return readSync(this.evaluateReads(theta, withVal, trainBatch), "FNNStepper.evaluate", "evaluateReads through readAsync");
   }
 
-  private evaluateRows(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
+  *evaluateReads(theta: Float32Array, withVal: boolean, trainBatch: boolean): Reads<Float32Array> {
+    return (this.last = yield this.evaluateRows(theta, withVal, trainBatch));
+  }
+
+  private evaluateRows(theta: Float32Array, withVal: boolean, trainBatch: boolean): tf.Tensor1D {
     const { K, D, nTr, nVal } = this;
     const rowWeights = withVal ? this.rowsVal : this.rowsTrain;
     if (this.fixed !== null) {
       const [X, Y] = withVal ? this.fixed.withVal : this.fixed.trainOnly;
-      return this.engine.lossAndGrad(theta, X, Y, rowWeights);
+      return this.engine.lossAndGradTensor(theta, X, Y, rowWeights);
     }
     if (trainBatch) this.fillTrain();
     const X = withVal ? tf.tensor3d(this.bufVal, [K, nTr + nVal, D]) : tf.tensor3d(this.bufTrain, [K, nTr, D]);
     try {
-      return this.engine.lossAndGrad(theta, X, null, rowWeights);
+      return this.engine.lossAndGradTensor(theta, X, null, rowWeights);
     } finally {
       X.dispose();
     }
@@ -129,37 +134,61 @@ function makeStepper(engine: FNNEngine, seeds: number[], s: ResolvedSettings, tr
   return resolveEngine(s.engine) === "fast" ? new FusedFNNStepper(engine, seeds, s, trainPurpose) : new FNNStepper(engine, seeds, s, trainPurpose);
 }
 
-/** Test metrics of K trained models: `nTest` inputs from stream `test`, and the same inputs ×5. */
-function testMetrics(engine: FNNEngine, theta: Float32Array, seeds: number[], s: ResolvedSettings): Array<{ loss: number; shift: number; acc: number | null; shiftAcc: number | null }> {
+/**
+ * Per-model test loss and accuracy of K models as one computation (`[K]` each, from `[K, n, D]`
+ * outputs): the WebGPU path, where K per-model computations would be ~10·K dispatches. Equal to
+ * the per-model metrics up to float32 summation order.
+ */
+function batchedMetrics(pred: tf.Tensor3D, Y: tf.Tensor3D, s: ResolvedSettings, halves: tf.Tensor2D | null): tf.Tensor1D[] {
+  const [K, n, D] = pred.shape;
+  const rows = (t: tf.Tensor3D): tf.Tensor2D => tf.reshape(t, [K * n, D]) as tf.Tensor2D;
+  const perModel = (r: tf.Tensor1D): tf.Tensor1D => tf.mean(tf.reshape(r, [K, n]), 1) as tf.Tensor1D;
+  if (s.task === "regression") return [tf.mean(tf.square(tf.sub(pred, Y)), [1, 2]) as tf.Tensor1D];
+  const [p, y] = [rows(pred), rows(Y)];
+  const hits = tf.cast(tf.equal(tf.argMax(taskLogits(p, s.task, halves), 1), tf.argMax(taskLogits(y, s.task, halves), 1)), "float32") as tf.Tensor1D;
+  return [perModel(taskRowLosses(p, y, s.task, halves, s.ceTarget)), perModel(hits)];
+}
+
+/**
+ * Test metrics of K trained models: `nTest` inputs from stream `test`, and the same inputs ×5.
+ * Each model's loss (and accuracy) is computed on its own rows, as a single run's (on webgpu all
+ * K at once, `batchedMetrics`); the K values are read in one readback.
+ */
+function* testMetrics(engine: FNNEngine, theta: Float32Array, seeds: number[], s: ResolvedSettings): Reads<Array<{ loss: number; shift: number; acc: number | null; shiftAcc: number | null }>> {
   const { K, D } = engine;
   const n = s.nTest;
   const buf = new Float32Array(K * n * D);
   seeds.forEach((sd, k) => fillGaussianRows(stream(sd, "test"), buf, k * n * D, n, D));
   const halves = s.task === "binary" ? halvesMatrix(D) : null;
-  const result = (scale: number): Array<{ loss: number; acc: number | null }> => {
-    const out: Array<{ loss: number; acc: number | null }> = [];
+  const classify = s.task !== "regression";
+  /** `[loss_0 … loss_{K−1}, acc_0 … acc_{K−1}]` (accuracies for the classification tasks only). */
+  const metrics = (scale: number): tf.Tensor1D =>
     tf.tidy(() => {
       const X = tf.mul(tf.tensor3d(buf, [K, n, D]), scale) as tf.Tensor3D;
       const pred = engine.forward(theta, X);
       const Y = engine.targetForward(X);
+      if (tf.getBackend() === "webgpu") return tf.concat(batchedMetrics(pred, Y, s, halves));
+      const losses: tf.Scalar[] = [];
+      const accs: tf.Scalar[] = [];
       for (let k = 0; k < K; k++) {
         const p = tf.reshape(tf.slice(pred, [k, 0, 0], [1, n, D]), [n, D]) as tf.Tensor2D;
         const y = tf.reshape(tf.slice(Y, [k, 0, 0], [1, n, D]), [n, D]) as tf.Tensor2D;
-        const loss = taskLoss(p, y, s.task, halves, s.ceTarget).dataSync()[0];
-        const acc = s.task === "regression" ? null : taskAccuracy(p, y, s.task, halves).dataSync()[0];
-        out.push({ loss, acc });
+        losses.push(taskLoss(p, y, s.task, halves, s.ceTarget));
+        if (classify) accs.push(taskAccuracy(p, y, s.task, halves));
       }
+      return tf.stack([...losses, ...accs]) as tf.Tensor1D;
     });
-    return out;
-  };
-  const a = result(1);
-  const b = result(5);
-  halves?.dispose();
-  return a.map((r, k) => ({ loss: r.loss, shift: b[k].loss, acc: r.acc, shiftAcc: b[k].acc }));
+  try {
+    const a = yield metrics(1);
+    const b = yield metrics(5);
+    return Array.from({ length: K }, (_, k) => ({ loss: a[k], shift: b[k], acc: classify ? a[K + k] : null, shiftAcc: classify ? b[K + k] : null }));
+  } finally {
+    halves?.dispose();
+  }
 }
 
 /** One batched run: engine + loop + test metrics; per model outcome and trained records. */
-function runFNN(
+function* runFNN(
   members: FNNMember[],
   plan: FNNLayerPlan[],
   seeds: number[],
@@ -168,7 +197,7 @@ function runFNN(
   s: ResolvedSettings,
   onProgress?: (step: number, trainLoss: number[], valLoss: number[], stepsPerSec: number) => void,
   progressEvery?: number,
-): Array<FNNTrained> {
+): Reads<FNNTrained[]> {
   requireBackend();
   lrs.forEach((lr, k) => checkOptimiserSettings(lr, wds[k]));
   const engine = new FNNEngine(members, plan, s.task, s.ceTarget);
@@ -181,8 +210,8 @@ function runFNN(
       lr[i] = lrs[engine.owner[i]];
       wd[i] = wds[engine.owner[i]];
     }
-    const res: LoopResult = runLoop(stepper, theta, { steps: s.steps, lr, weightDecay: wd, valEvery: s.valEvery, bestEpoch: s.bestEpoch, selectBy: selectionOf(s), onProgress, progressEvery });
-    const tests = testMetrics(engine, res.theta, seeds, s);
+    const res: LoopResult = yield* loopReads(stepper, theta, { steps: s.steps, lr, weightDecay: wd, valEvery: s.valEvery, bestEpoch: s.bestEpoch, selectBy: selectionOf(s), onProgress, progressEvery });
+    const tests = yield* testMetrics(engine, res.theta, seeds, s);
     const diverged = res.diverged.map((d, k) => d ?? testDivergence(res.chosenStep[k], [tests[k].loss, tests[k].shift, tests[k].acc, tests[k].shiftAcc], members.length === 1 ? null : k));
     if (members.length === 1 && diverged[0] !== null) throw diverged[0];
     const recs = engine.records(res.theta);
@@ -249,11 +278,20 @@ function adapterInit(frozen: FNN, rank: number | readonly number[], std: number,
  * (stream `adapters`), biases trained when `tuneBias` and the model has biases; Adam; fresh batches.
  */
 export function trainFNNLoRA(frozen: FNN, target: FNN, opts: LoRAOptions & TrainSettings): FNNTrained {
+  return readSync(fnnLoRA(frozen, target, opts), "trainFNNLoRA");
+}
+
+/** `trainFNNLoRA` with asynchronous tensor reads: the same numbers, on every backend (the only way on `webgpu`). */
+export function trainFNNLoRAAsync(frozen: FNN, target: FNN, opts: LoRAOptions & TrainSettings): Promise<FNNTrained> {
+  return readAsync(fnnLoRA(frozen, target, opts));
+}
+
+function* fnnLoRA(frozen: FNN, target: FNN, opts: LoRAOptions & TrainSettings): Reads<FNNTrained> {
   const s = resolveSettings(opts);
   const tuneBias = (opts.tuneBias ?? true) && frozen.bias;
   const plan = frozen.layers.map((): FNNLayerPlan => ({ weight: "lora", bias: tuneBias }));
   const member: FNNMember = { frozen, target, adaptation: adapterInit(frozen, opts.rank, opts.std ?? 0.25, s.seed) };
-  return runFNN([member], plan, [s.seed], [s.lr], [s.weightDecay], s, single(opts.onProgress), opts.progressEvery)[0];
+  return (yield* runFNN([member], plan, [s.seed], [s.lr], [s.weightDecay], s, single(opts.onProgress), opts.progressEvery))[0];
 }
 
 function single(cb: TrainSettings["onProgress"]): ((step: number, t: number[], v: number[], sps: number) => void) | undefined {
@@ -262,12 +300,21 @@ function single(cb: TrainSettings["onProgress"]): ((step: number, t: number[], v
 
 /** Final-layers tuning (`flt`): weights and biases of the last `lastLayers` layers trained, the rest frozen. */
 export function trainFNNFinalLayers(frozen: FNN, target: FNN, opts: { lastLayers: number } & TrainSettings): FNNTrained {
+  return readSync(fnnFinalLayers(frozen, target, opts), "trainFNNFinalLayers");
+}
+
+/** `trainFNNFinalLayers` with asynchronous tensor reads (see `trainFNNLoRAAsync`). */
+export function trainFNNFinalLayersAsync(frozen: FNN, target: FNN, opts: { lastLayers: number } & TrainSettings): Promise<FNNTrained> {
+  return readAsync(fnnFinalLayers(frozen, target, opts));
+}
+
+function* fnnFinalLayers(frozen: FNN, target: FNN, opts: { lastLayers: number } & TrainSettings): Reads<FNNTrained> {
   const s = resolveSettings(opts);
   const L = frozen.layers.length;
   const k = opts.lastLayers;
   if (!Number.isInteger(k) || k < 1 || k > L) throw new DepthError(`last_layers ${k} must be in 1..${L} (the frozen depth)`);
   const plan = frozen.layers.map((_, l): FNNLayerPlan => (l >= L - k ? { weight: "full", bias: true } : { weight: "frozen", bias: false }));
-  return runFNN([{ frozen, target, adaptation: null }], plan, [s.seed], [s.lr], [s.weightDecay], s, single(opts.onProgress), opts.progressEvery)[0];
+  return (yield* runFNN([{ frozen, target, adaptation: null }], plan, [s.seed], [s.lr], [s.weightDecay], s, single(opts.onProgress), opts.progressEvery))[0];
 }
 
 /** One model of a batched LoRA run. */
@@ -290,21 +337,30 @@ export interface FNNBatchMember {
  * with `model` its index in `members`); check `r.diverged` before using a member's numbers.
  * Throws only when every member is the same single run (K = 1), as `trainFNNLoRA` does.
  */
-export function trainFNNLoRABatch(
-  members: readonly FNNBatchMember[],
-  opts: Omit<TrainSettings, "lr" | "seed" | "weightDecay" | "onProgress"> & {
-    std?: number;
-    tuneBias?: boolean;
-    onProgress?: (step: number, trainLoss: number[], valLoss: number[], stepsPerSec: number) => void;
-  },
-): FNNTrained[] {
+export function trainFNNLoRABatch(members: readonly FNNBatchMember[], opts: BatchOptions): FNNTrained[] {
+  return readSync(fnnLoRABatch(members, opts), "trainFNNLoRABatch");
+}
+
+/** `trainFNNLoRABatch` with asynchronous tensor reads (see `trainFNNLoRAAsync`). */
+export function trainFNNLoRABatchAsync(members: readonly FNNBatchMember[], opts: BatchOptions): Promise<FNNTrained[]> {
+  return readAsync(fnnLoRABatch(members, opts));
+}
+
+/** Settings of a batched LoRA run (learning rate, seed and weight decay are per member). */
+export type BatchOptions = Omit<TrainSettings, "lr" | "seed" | "weightDecay" | "onProgress"> & {
+  std?: number;
+  tuneBias?: boolean;
+  onProgress?: (step: number, trainLoss: number[], valLoss: number[], stepsPerSec: number) => void;
+};
+
+function* fnnLoRABatch(members: readonly FNNBatchMember[], opts: BatchOptions): Reads<FNNTrained[]> {
   if (members.length === 0) throw new ConfigError("no models to train: give at least one");
   const s = resolveSettings({ ...opts, onProgress: undefined, lr: members[0].lr, seed: members[0].seed });
   const frozen0 = members[0].frozen;
   const tuneBias = (opts.tuneBias ?? true) && frozen0.bias;
   const plan = frozen0.layers.map((): FNNLayerPlan => ({ weight: "lora", bias: tuneBias }));
   const ms: FNNMember[] = members.map((m) => ({ frozen: m.frozen, target: m.target, adaptation: adapterInit(m.frozen, m.rank, opts.std ?? 0.25, m.seed) }));
-  return runFNN(ms, plan, members.map((m) => m.seed), members.map((m) => m.lr), members.map((m) => m.weightDecay ?? 0), s, opts.onProgress, opts.progressEvery);
+  return yield* runFNN(ms, plan, members.map((m) => m.seed), members.map((m) => m.lr), members.map((m) => m.weightDecay ?? 0), s, opts.onProgress, opts.progressEvery);
 }
 
 export interface PretrainOptions {
@@ -352,6 +408,15 @@ export function pretrainStopRule(level: number): (step: number, loss: number[]) 
  * at the step cap.
  */
 export function pretrainFNN(frozen: FNN, target: FNN, opts: PretrainOptions): Pretrained<FNN> {
+  return readSync(fnnPretrain(frozen, target, opts), "pretrainFNN");
+}
+
+/** `pretrainFNN` with asynchronous tensor reads (see `trainFNNLoRAAsync`). */
+export function pretrainFNNAsync(frozen: FNN, target: FNN, opts: PretrainOptions): Promise<Pretrained<FNN>> {
+  return readAsync(fnnPretrain(frozen, target, opts));
+}
+
+function* fnnPretrain(frozen: FNN, target: FNN, opts: PretrainOptions): Reads<Pretrained<FNN>> {
   requireBackend();
   const epochs = opts.epochs ?? 1000;
   const level = opts.level ?? 3;
@@ -363,7 +428,7 @@ export function pretrainFNN(frozen: FNN, target: FNN, opts: PretrainOptions): Pr
   const stepper = makeStepper(engine, [dataSeed], { ...s, nTrain: null }, "pretrain");
   try {
     const theta = new Float32Array(engine.theta);
-    const { result: res, reached } = runPretrainLoop(stepper, theta, epochs, s.lr, pretrainStopRule(level));
+    const { result: res, reached } = yield* pretrainLoopReads(stepper, theta, epochs, s.lr, pretrainStopRule(level));
     const losses = res.trainLoss[0];
     return {
       model: engine.records(res.theta)[0].model,

@@ -19,6 +19,7 @@
  */
 import { ConfigError, DivergenceError, type DivergedQuantity } from "../errors";
 import { FlatAdam } from "./adam";
+import { readSync, type Reads } from "./reads";
 
 /** What a model engine gives the loop. */
 export interface LoopStepper {
@@ -31,6 +32,12 @@ export interface LoopStepper {
    * training batch is needed (false only for the last, validation-only pass).
    */
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array;
+  /**
+   * The same evaluation with its one tensor read left to the driver (`reads.ts`), so the loop
+   * also runs with asynchronous reads (the WebGPU backend). The tfjs reference steppers have it;
+   * the loop prefers it to `evaluate` when present.
+   */
+  evaluateReads?(theta: Float32Array, withVal: boolean, trainBatch: boolean): Reads<Float32Array>;
   /** Validation accuracy of each model at the last `evaluate` with `withVal` (classification steppers). */
   valAccuracy?(): ArrayLike<number>;
 }
@@ -91,7 +98,13 @@ export function ownerRanges(owner: Int32Array, K: number): Array<Array<[number, 
   return ranges;
 }
 
+/** The loop with synchronous reads (see `loopReads`). */
 export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOptions): LoopResult {
+  return readSync(loopReads(stepper, theta, opts), "runLoop", "loopReads through readAsync");
+}
+
+/** The loop as a computation whose tensor reads a driver makes (`readSync` or `readAsync`). */
+export function* loopReads(stepper: LoopStepper, theta: Float32Array, opts: LoopOptions): Reads<LoopResult> {
   const { K, owner } = stepper;
   const byAccuracy = opts.selectBy === "accuracy";
   if (byAccuracy && stepper.valAccuracy === undefined) throw new ConfigError("selection by validation accuracy needs a stepper that measures it (a classification task)");
@@ -133,7 +146,7 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
   for (let t = 0; t <= N; t++) {
     const withVal = opts.valEvery > 0 && (t === N || t % opts.valEvery === 0) && (t > 0 || N === 0);
     if (t === N && !withVal) break;
-    const out = stepper.evaluate(theta, withVal, t < N);
+    const out = stepper.evaluateReads !== undefined ? yield* stepper.evaluateReads(theta, withVal, t < N) : stepper.evaluate(theta, withVal, t < N);
     if (withVal) {
       valSteps.push(t);
       lastAcc = stepper.valAccuracy?.() ?? null;
@@ -195,15 +208,15 @@ export function runLoop(stepper: LoopStepper, theta: Float32Array, opts: LoopOpt
  * The pretraining loop (shared by the FNN and Transformer pretrainers): Adam at one learning rate,
  * no weight decay, no validation, stopping at the first step where `stop` holds (or at `steps`).
  */
-export function runPretrainLoop(
+export function* pretrainLoopReads(
   stepper: LoopStepper,
   theta: Float32Array,
   steps: number,
   lr: number,
   stop: (step: number, trainLoss: number[]) => boolean,
-): { result: LoopResult; reached: boolean } {
+): Reads<{ result: LoopResult; reached: boolean }> {
   let reached = false;
-  const result = runLoop(stepper, theta, {
+  const result = yield* loopReads(stepper, theta, {
     steps,
     lr: new Float32Array(theta.length).fill(lr),
     weightDecay: new Float32Array(theta.length),

@@ -29,15 +29,25 @@ export function envEngine(): Engine | null {
 /**
  * The engine a run uses: the `engine` setting, else `LORA_ENGINE`, else by backend — `fast` on
  * `wasm` and `cpu`, `reference` on the others (native `tensorflow`, `webgpu`), where tfjs graphs
- * run on the accelerator or on all cores. (`LORA_FNN_KERNEL`, the FNN-only switch it replaces, is
+ * run on the accelerator or on all cores. On `webgpu` the fast engine is refused (a `ConfigError`):
+ * its kernels would compute on the CPU. (`LORA_FNN_KERNEL`, the FNN-only switch it replaces, is
  * refused with a message naming the new one, so an old script does not silently change paths.)
  */
 export function resolveEngine(requested: Engine | null = null): Engine {
-  if (requested !== null) return checkEngine(requested, "engine");
+  if (requested !== null) {
+    const engine = checkEngine(requested, "engine");
+    if (engine === "fast" && tf.getBackend() === "webgpu") throw new ConfigError("engine: \"fast\" computes on the CPU (lib/src/fast) and cannot run on the webgpu backend: use engine \"reference\" (the default there) or LORA_BACKEND=wasm|cpu");
+    return engine;
+  }
   if ((process.env.LORA_FNN_KERNEL ?? "").trim() !== "") throw new ConfigError("LORA_FNN_KERNEL is no longer read: set LORA_ENGINE=fast (was fused) or LORA_ENGINE=reference (was tfjs)");
   const env = envEngine();
-  if (env !== null) return env;
   const backend = tf.getBackend();
+  // The fast kernels compute on the CPU whatever the backend: on webgpu they would bypass the GPU.
+  if (backend === "webgpu") {
+    if (env === "fast") throw new ConfigError("LORA_ENGINE=fast computes on the CPU (lib/src/fast) and cannot run on the webgpu backend: unset it (webgpu trains with the reference engine) or choose LORA_BACKEND=wasm|cpu");
+    return "reference";
+  }
+  if (env !== null) return env;
   return backend === "wasm" || backend === "cpu" ? "fast" : "reference";
 }
 

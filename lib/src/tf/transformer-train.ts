@@ -26,7 +26,8 @@ import { fillGaussianSequences } from "../linalg/draw";
 import { disposeTransformerTensors, transformerForwardTensors, transformerTensors, type TransformerTensors } from "./forward";
 import type { Pretrained, PretrainOptions } from "./fnn-train";
 import { pretrainStopRule } from "./fnn-train";
-import { runLoop, runPretrainLoop, testDivergence, type LoopStepper } from "./loop";
+import { loopReads, pretrainLoopReads, testDivergence, type LoopStepper } from "./loop";
+import { readAsync, readSync, type Reads } from "./reads";
 import { FusedTransformerStepper } from "../fast/transformer-stepper";
 import type { RawBlock, RawModel } from "../fast/transformer-core";
 import { resolveEngine, resolveSettings, selectionOf, type ResolvedSettings, type TrainOutcome, type TrainSettings } from "./settings";
@@ -386,6 +387,10 @@ export class TransformerStepper implements LoopStepper {
   }
 
   evaluate(theta: Float32Array, withVal: boolean, trainBatch: boolean): Float32Array {
+    return readSync(this.evaluateReads(theta, withVal, trainBatch), "TransformerStepper.evaluate", "evaluateReads through readAsync");
+  }
+
+  *evaluateReads(theta: Float32Array, withVal: boolean, trainBatch: boolean): Reads<Float32Array> {
     const D = this.params.D;
     let X: tf.Tensor3D;
     let Y: tf.Tensor2D;
@@ -396,7 +401,7 @@ export class TransformerStepper implements LoopStepper {
       Y = this.targetRows(X);
     }
     try {
-      return tf.tidy(() => {
+      const out = yield tf.tidy(() => {
         const t = tf.tensor1d(theta);
         const { value, grad } = this.grad(t, X, Y);
         let val: tf.Scalar = tf.scalar(NaN);
@@ -406,11 +411,11 @@ export class TransformerStepper implements LoopStepper {
           val = taskLoss(pred, this.Yval, this.task, this.halves, this.ceTarget);
           if (this.task !== "regression") acc = taskAccuracy(pred, this.Yval, this.task, this.halves);
         }
-        const out = tf.concat([tf.stack([value, val]), grad, tf.reshape(acc, [1])]).dataSync() as Float32Array;
-        // Accuracies are multiples of 1/(nVal·N): rounded so float32 means equal the fused engine's.
-        if (withVal) this.lastAccuracy[0] = Math.round(out[out.length - 1] * this.valTokens) / this.valTokens;
-        return out.subarray(0, out.length - 1);
+        return tf.concat([tf.stack([value, val]), grad, tf.reshape(acc, [1])]);
       });
+      // Accuracies are multiples of 1/(nVal·N): rounded so float32 means equal the fused engine's.
+      if (withVal) this.lastAccuracy[0] = Math.round(out[out.length - 1] * this.valTokens) / this.valTokens;
+      return out.subarray(0, out.length - 1);
     } finally {
       if (this.fixed === null) tf.dispose([X, Y]);
     }
@@ -461,6 +466,15 @@ function checkPair(frozen: Transformer, target: Transformer): void {
 
 /** LoRA by gradient on a Transformer (Theorem 7's adapted parameters), Adam, fresh batches. */
 export function trainTransformerLoRA(frozen: Transformer, target: Transformer, opts: TransformerLoRAOptions & TrainSettings): TransformerTrained {
+  return readSync(transformerLoRA(frozen, target, opts), "trainTransformerLoRA");
+}
+
+/** `trainTransformerLoRA` with asynchronous tensor reads: the same numbers, on every backend (the only way on `webgpu`). */
+export function trainTransformerLoRAAsync(frozen: Transformer, target: Transformer, opts: TransformerLoRAOptions & TrainSettings): Promise<TransformerTrained> {
+  return readAsync(transformerLoRA(frozen, target, opts));
+}
+
+function* transformerLoRA(frozen: Transformer, target: Transformer, opts: TransformerLoRAOptions & TrainSettings): Reads<TransformerTrained> {
   requireBackend();
   checkPair(frozen, target);
   const s = resolveSettings(opts);
@@ -473,7 +487,7 @@ export function trainTransformerLoRA(frozen: Transformer, target: Transformer, o
   try {
     const theta = new Float32Array(params.theta);
     const cb = opts.onProgress;
-    const res = runLoop(stepper, theta, {
+    const res = yield* loopReads(stepper, theta, {
       steps: s.steps,
       lr: new Float32Array(theta.length).fill(s.lr),
       weightDecay: new Float32Array(theta.length).fill(s.weightDecay),
@@ -483,7 +497,7 @@ export function trainTransformerLoRA(frozen: Transformer, target: Transformer, o
       onProgress: cb ? (step, t, v, sps) => cb(step, t[0], v[0], sps) : undefined,
       progressEvery: opts.progressEvery,
     });
-    const test = transformerTest(params, res.theta, targetT, N, s);
+    const test = yield* transformerTest(params, res.theta, targetT, N, s);
     const diverged = testDivergence(res.chosenStep[0], [test.testLoss, test.testShiftLoss, test.testAccuracy, test.testShiftAccuracy]);
     if (diverged !== null) throw diverged;
     return {
@@ -506,42 +520,48 @@ export function trainTransformerLoRA(frozen: Transformer, target: Transformer, o
   }
 }
 
-function transformerTest(
+function* transformerTest(
   params: TransformerParams,
   theta: Float32Array,
   targetT: TransformerTensors,
   N: number,
   s: ResolvedSettings,
-): { testLoss: number; testShiftLoss: number; testAccuracy: number | null; testShiftAccuracy: number | null } {
+): Reads<{ testLoss: number; testShiftLoss: number; testAccuracy: number | null; testShiftAccuracy: number | null }> {
   const D = params.D;
   const buf = new Float32Array(s.nTest * N * D);
   fillGaussianSequences(stream(s.seed, "test"), buf, 0, s.nTest, N, D);
   const halves = s.task === "binary" ? halvesMatrix(D) : null;
-  const metric = (scale: number): { loss: number; acc: number | null } => {
-    let loss = NaN;
-    let acc: number | null = null;
+  const classify = s.task !== "regression";
+  /** `[loss]` or `[loss, accuracy]` (classification), read at once. */
+  const metric = (scale: number): tf.Tensor1D =>
     tf.tidy(() => {
       const X = tf.mul(tf.tensor3d(buf, [s.nTest, N, D]), scale) as tf.Tensor3D;
       const flat = (Y: tf.Tensor3D): tf.Tensor2D => tf.reshape(Y, [s.nTest * N, D]) as tf.Tensor2D;
       const pred = flat(transformerForwardTensors(params.tensors(tf.tensor1d(theta)), X));
       const Y = flat(transformerForwardTensors(targetT, X));
-      loss = taskLoss(pred, Y, s.task, halves, s.ceTarget).dataSync()[0];
-      if (s.task !== "regression") acc = taskAccuracy(pred, Y, s.task, halves).dataSync()[0];
+      const loss = taskLoss(pred, Y, s.task, halves, s.ceTarget);
+      return tf.stack(classify ? [loss, taskAccuracy(pred, Y, s.task, halves)] : [loss]) as tf.Tensor1D;
     });
-    return { loss, acc };
-  };
-  const a = metric(1);
-  const b = metric(5);
-  halves?.dispose();
-  return { testLoss: a.loss, testShiftLoss: b.loss, testAccuracy: a.acc, testShiftAccuracy: b.acc };
+  try {
+    const a = yield metric(1);
+    const b = yield metric(5);
+    return { testLoss: a[0], testShiftLoss: b[0], testAccuracy: classify ? a[1] : null, testShiftAccuracy: classify ? b[1] : null };
+  } finally {
+    halves?.dispose();
+  }
 }
 
 /** Pretraining of all frozen Transformer parameters toward the target (MSE, Adam), reference stop rule. */
-export function pretrainTransformer(
-  frozen: Transformer,
-  target: Transformer,
-  opts: PretrainOptions & { seqLength?: number },
-): Pretrained<Transformer> {
+export function pretrainTransformer(frozen: Transformer, target: Transformer, opts: PretrainOptions & { seqLength?: number }): Pretrained<Transformer> {
+  return readSync(transformerPretrain(frozen, target, opts), "pretrainTransformer");
+}
+
+/** `pretrainTransformer` with asynchronous tensor reads (see `trainTransformerLoRAAsync`). */
+export function pretrainTransformerAsync(frozen: Transformer, target: Transformer, opts: PretrainOptions & { seqLength?: number }): Promise<Pretrained<Transformer>> {
+  return readAsync(transformerPretrain(frozen, target, opts));
+}
+
+function* transformerPretrain(frozen: Transformer, target: Transformer, opts: PretrainOptions & { seqLength?: number }): Reads<Pretrained<Transformer>> {
   requireBackend();
   checkPair(frozen, target);
   const epochs = opts.epochs ?? 1000;
@@ -552,7 +572,7 @@ export function pretrainTransformer(
   const stepper = makeStepper(params, target, targetT, opts.seqLength ?? 10, "regression", s, "pretrain");
   try {
     const theta = new Float32Array(params.theta);
-    const { result: res, reached } = runPretrainLoop(stepper, theta, epochs, s.lr, pretrainStopRule(opts.level ?? 3));
+    const { result: res, reached } = yield* pretrainLoopReads(stepper, theta, epochs, s.lr, pretrainStopRule(opts.level ?? 3));
     const losses = res.trainLoss[0];
     return { model: params.model(res.theta), steps: res.steps, initialLoss: losses[0], finalLoss: losses[losses.length - 1], reachedLevel: reached };
   } finally {

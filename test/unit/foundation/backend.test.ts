@@ -15,7 +15,7 @@ function probe(env: Record<string, string>): { status: number | null; out: strin
 test("LORA_BACKEND values parse, anything else is a BackendError naming the choices", () => {
   assert.equal(parseBackendRequest(undefined), "auto");
   assert.equal(parseBackendRequest(" WASM "), "wasm");
-  assert.throws(() => parseBackendRequest("gpu"), (e: unknown) => e instanceof BackendError && /use auto, tensorflow, wasm or cpu/.test(e.message));
+  assert.throws(() => parseBackendRequest("gpu"), (e: unknown) => e instanceof BackendError && /use auto, tensorflow, wasm, cpu or webgpu/.test(e.message));
 });
 
 const nativeInstalled = (() => {

@@ -204,7 +204,7 @@ test("library numeric entry points throw NumericError on NaN/Infinity instead of
 
 test("initBackend('bogus') throws BackendError and leaves the backend in use untouched", async () => {
   const before = await backendInfo();
-  await assert.rejects(() => initBackend("bogus" as unknown as "auto"), (e: unknown) => e instanceof BackendError && /bogus.*auto, tensorflow, wasm or cpu/.test(e.message));
+  await assert.rejects(() => initBackend("bogus" as unknown as "auto"), (e: unknown) => e instanceof BackendError && /bogus.*auto, tensorflow, wasm, cpu or webgpu/.test(e.message));
   const after = await initBackend();
   assert.deepEqual(after, before);
 });

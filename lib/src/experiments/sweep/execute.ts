@@ -11,9 +11,9 @@ import { ConfigError, DivergenceError, NumericError } from "../../errors";
 import { makeTransformerPair } from "../../models/targets";
 import type { FNN, Transformer } from "../../models/types";
 import { initBackend } from "../../tf/backend";
-import { pretrainFNN, rankSchedule, trainFNNFinalLayers, trainFNNLoRA, trainFNNLoRABatch, type FNNTrained } from "../../tf/fnn-train";
+import { pretrainFNNAsync, rankSchedule, trainFNNFinalLayersAsync, trainFNNLoRAAsync, trainFNNLoRABatchAsync, type FNNTrained } from "../../tf/fnn-train";
 import type { TrainOutcome } from "../../tf/settings";
-import { pretrainTransformer, trainTransformerLoRA } from "../../tf/transformer-train";
+import { pretrainTransformerAsync, trainTransformerLoRAAsync } from "../../tf/transformer-train";
 import { runExperiment } from "../cli";
 import type { ExperimentConfig, ExperimentResult } from "../config";
 import { runOurs, type Pretrainer } from "../run-ours";
@@ -26,12 +26,12 @@ const pretrainCache = new Map<string, { model: FNN; steps: number }>();
 const pairOf = (c: SweepConfig): { target: FNN; frozen: FNN } => fnnPairFor(c);
 
 /** The frozen FNN of a run: random, or pretrained toward the target (cached). */
-function frozenFNN(c: SweepConfig, pair: { target: FNN; frozen: FNN }): { model: FNN; steps: number } {
+async function frozenFNN(c: SweepConfig, pair: { target: FNN; frozen: FNN }): Promise<{ model: FNN; steps: number }> {
   if (!c.pretrained) return { model: pair.frozen, steps: 0 };
   const key = canonicalJson([c.width, c.target_depth, c.frozen_depth, c.activation, c.use_bias, c.init_mode, c.seed, c.pretrained_epochs, c.pretrained_lr, c.pretrained_level, c.batch_size]);
   let hit = pretrainCache.get(key);
   if (hit === undefined) {
-    const p = pretrainFNN(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, engine: runnerEngine() });
+    const p = await pretrainFNNAsync(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, engine: runnerEngine() });
     hit = { model: p.model, steps: p.steps };
     pretrainCache.set(key, hit);
   }
@@ -41,12 +41,12 @@ function frozenFNN(c: SweepConfig, pair: { target: FNN; frozen: FNN }): { model:
 const pretrainTfnCache = new Map<string, { model: Transformer; steps: number }>();
 
 /** The frozen Transformer of a run: random, or pretrained toward the target (cached). */
-function frozenTransformer(c: SweepConfig, pair: { target: Transformer; frozen: Transformer }): { model: Transformer; steps: number } {
+async function frozenTransformer(c: SweepConfig, pair: { target: Transformer; frozen: Transformer }): Promise<{ model: Transformer; steps: number }> {
   if (!c.pretrained) return { model: pair.frozen, steps: 0 };
   const key = canonicalJson([c.width, c.target_depth, c.n_head, c.seq_length, c.seed, c.pretrained_epochs, c.pretrained_lr, c.pretrained_level, c.batch_size]);
   let hit = pretrainTfnCache.get(key);
   if (hit === undefined) {
-    const p = pretrainTransformer(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, seqLength: c.seq_length, engine: runnerEngine() });
+    const p = await pretrainTransformerAsync(pair.frozen, pair.target, { seed: c.seed, epochs: c.pretrained_epochs, lr: c.pretrained_lr, level: c.pretrained_level, batchSize: c.batch_size, seqLength: c.seq_length, engine: runnerEngine() });
     hit = { model: p.model, steps: p.steps };
     pretrainTfnCache.set(key, hit);
   }
@@ -58,10 +58,10 @@ const pretrainCached: Pretrainer = async (config, frozen, target) => {
   await initBackend();
   const c = config as unknown as SweepConfig;
   if (frozen.kind === "transformer" && target.kind === "transformer") {
-    return frozenTransformer(c, { frozen, target }).model as unknown as typeof frozen;
+    return (await frozenTransformer(c, { frozen, target })).model as unknown as typeof frozen;
   }
   if (frozen.kind !== "fnn" || target.kind !== "fnn") throw new ConfigError("frozen and target must be the same kind of model");
-  return frozenFNN(c, { frozen: frozen as FNN, target: target as FNN }).model as unknown as typeof frozen;
+  return (await frozenFNN(c, { frozen: frozen as FNN, target: target as FNN })).model as unknown as typeof frozen;
 };
 
 function toExperimentConfig(c: SweepConfig): ExperimentConfig {
@@ -179,17 +179,17 @@ async function runOneOrThrow(s: RunSpec, historyPoints: number): Promise<RunResu
   await initBackend();
   if (c.exp === "tfn" && s.method === "sgd" && c.rank_step === 0) {
     const pair = makeTransformerPair({ width: c.width, depth: c.target_depth, heads: c.n_head, seed: c.seed });
-    const frozen = frozenTransformer(c, pair);
-    const t = trainTransformerLoRA(frozen.model, pair.target, { rank: c.rank, std: c.std, seqLength: c.seq_length, ...trainSettings(c) });
+    const frozen = await frozenTransformer(c, pair);
+    const t = await trainTransformerLoRAAsync(frozen.model, pair.target, { rank: c.rank, std: c.std, seqLength: c.seq_length, ...trainSettings(c) });
     return fromTrained(t, frozen.steps, historyPoints);
   }
   if (c.exp !== "fnn") return fromExperiment(await runExperiment(toExperimentConfig(c)), historyPoints);
   const pair = pairOf(c);
-  const frozen = frozenFNN(c, pair);
+  const frozen = await frozenFNN(c, pair);
   const t =
     s.method === "flt"
-      ? trainFNNFinalLayers(frozen.model, pair.target, { lastLayers: c.last_layers, ...trainSettings(c) })
-      : trainFNNLoRA(frozen.model, pair.target, {
+      ? await trainFNNFinalLayersAsync(frozen.model, pair.target, { lastLayers: c.last_layers, ...trainSettings(c) })
+      : await trainFNNLoRAAsync(frozen.model, pair.target, {
           rank: rankSchedule(c.rank, c.rank_step, c.frozen_depth, c.width),
           std: c.std,
           tuneBias: c.tune_bias === 1,
@@ -237,12 +237,13 @@ export async function executeTask(specs: readonly RunSpec[], historyPoints: numb
     try {
       await initBackend();
       const start = performance.now();
-      const prepared = specs.map((s) => {
+      const prepared: Array<{ s: RunSpec; pair: { target: FNN; frozen: FNN }; frozen: { model: FNN; steps: number } }> = [];
+      for (const s of specs) {
         const pair = pairOf(s.config);
-        return { s, pair, frozen: frozenFNN(s.config, pair) };
-      });
+        prepared.push({ s, pair, frozen: await frozenFNN(s.config, pair) });
+      }
       const c0 = specs[0].config;
-      const trained = trainFNNLoRABatch(
+      const trained = await trainFNNLoRABatchAsync(
         prepared.map(({ s, pair, frozen }) => ({
           frozen: frozen.model,
           target: pair.target,

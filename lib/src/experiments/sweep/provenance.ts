@@ -8,6 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
+import type { AdapterInfo } from "../../tf/backend";
 import type { BudgetName, Provenance } from "./types";
 
 function git(args: string[], cwd?: string): string {
@@ -23,7 +24,8 @@ export function codeDiffers(cwd?: string): boolean {
   return git(["status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)data"], cwd) !== "";
 }
 
-export function makeProvenance(opts: { preset: string; budget: BudgetName; backend: string; shard: string; runsExpected: number }): Provenance {
+/** `adapter`: the WebGPU adapter of a `webgpu` run (recorded only then, so other files keep their keys). */
+export function makeProvenance(opts: { preset: string; budget: BudgetName; backend: string; adapter?: AdapterInfo | null; shard: string; runsExpected: number }): Provenance {
   return {
     kind: "provenance",
     preset: opts.preset,
@@ -31,6 +33,7 @@ export function makeProvenance(opts: { preset: string; budget: BudgetName; backe
     git_commit: git(["rev-parse", "HEAD"]) || "unknown",
     git_dirty: codeDiffers(),
     backend: opts.backend,
+    ...(opts.adapter ? { adapter: opts.adapter } : {}),
     date: new Date().toISOString(),
     cores: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? "unknown",

@@ -132,7 +132,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   const file = o.out ?? rawFile(o.preset, o.budget, shard);
   const runs = shardRuns(o.preset, budget, shard).filter((r) => o.methods === undefined || o.methods.includes(r.method));
   const info = await backendInfo();
-  const store = ResultStore.open(file, makeProvenance({ preset: o.preset, budget: o.budget, backend: info.name, shard: shardLabel(shard), runsExpected: runs.length }));
+  const store = ResultStore.open(file, makeProvenance({ preset: o.preset, budget: o.budget, backend: info.name, adapter: info.adapter, shard: shardLabel(shard), runsExpected: runs.length }));
   try {
     return await runWithStore(o, store, runs, budget, file, start);
   } finally {

@@ -5,6 +5,7 @@
  */
 import type { ExperimentConfig } from "../config";
 import type { Task } from "../../tf/task";
+import type { AdapterInfo } from "../../tf/backend";
 
 export type BudgetName = "quick" | "course" | "paper";
 export type Method = "ours" | "sgd" | "flt";
@@ -126,6 +127,8 @@ export interface Provenance {
   git_commit: string;
   git_dirty: boolean;
   backend: string;
+  /** The WebGPU adapter (`webgpu` runs only). */
+  adapter?: AdapterInfo;
   date: string;
   cores: number;
   cpu: string;
