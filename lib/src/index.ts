@@ -57,7 +57,7 @@ export type * from "./construct/lemma1";
 export type * from "./construct/fnn";
 export type * from "./construct/transformer";
 // training engine (tfjs, float32): backend, tensor forwards, trainers; `engine: "reference" | "fast"` chooses the step (see resolveEngine)
-export { initBackend, backendInfo, describeAdapter, adapterName, tf } from "./tf/backend";
+export { initBackend, backendInfo, tf } from "./tf/backend";
 export { transposedTensor, columnsToRows, rowsToColumns, sequencesToTensor, tensorToSequences } from "./tf/convert";
 export { forwardFNNTf, forwardTransformerTf } from "./tf/forward";
 export { resolveEngine } from "./tf/settings";

@@ -7,9 +7,9 @@
  * path; the trainers' `engine` option), interleaved A/B in the same process and repeated (`--reps`), reporting the
  * median. Besides wall-clock rates it prints CPU-time rates (steps per CPU-second of this process,
  * setup and test metrics included), which a loaded machine distorts far less, and the load average.
- * Ratios: single runs against the reference PyTorch rates measured on this machine class
- * (FNN ≈ 550 steps/s, Transformer ≈ 20 steps/s), batched model-steps/s against the single run of
- * the same engine (and against the reference single run).
+ * Ratios: single runs against the official PyTorch code's training rates measured side by side on
+ * this machine class (`OFFICIAL_TRAINING_RATE`), batched model-steps/s against the single run of
+ * the same engine (and against the official single run).
  *
  * Run: `npm run build && node lib/dist/bench/train-bench.js [--fnn-steps 2000] [--tfn-steps 60]
  * [--batch-steps 1000] [--models 16] [--reps 3] [--skip-tfn]`; `LORA_BACKEND=cpu|wasm|tensorflow` picks the backend.
@@ -18,11 +18,12 @@ import { availableParallelism, loadavg } from "node:os";
 import { makeFNNPair, makeTransformerPair } from "../models/targets";
 import { initBackend, tf } from "../tf/backend";
 import { fnnThreads } from "../fast/fnn-stepper";
+import { OFFICIAL_TRAINING_RATE } from "./official-rates";
 import type { Engine } from "../tf/settings";
 import { trainFNNLoRA, trainFNNLoRABatch } from "../tf/fnn-train";
 import { trainTransformerLoRA } from "../tf/transformer-train";
 
-const REFERENCE = { fnn: 550, tfn: 20 };
+const REFERENCE = OFFICIAL_TRAINING_RATE;
 const TARGET = { fnn: 1.5, tfn: 1.5, batched: 4 };
 
 function flag(name: string, fallback: number): number {

@@ -3,7 +3,7 @@
  * H=2, N=10, L=1, rank 4, batch 256, a train step + validation forward every step) with the
  * reference (tfjs autodiff) engine and the fast engine (`lib/src/fast`), alternating `--reps` times. Prints wall
  * steps/s, CPU-time steps/s (process CPU time, less sensitive to other load), the load average,
- * and the ratio against the reference PyTorch rate (≈ 20 steps/s on this machine; target 1.5x).
+ * and the ratio against the official PyTorch code's training rate (`OFFICIAL_TRAINING_RATE.tfn`; target 1.5x).
  *
  * Run: `npm run build && node lib/dist/bench/transformer-bench.js [--steps 60] [--autodiff-steps 20]
  * [--reps 3] [--skip-autodiff]`; `LORA_BACKEND=cpu|wasm|tensorflow` picks the backend.
@@ -13,8 +13,9 @@ import { makeTransformerPair } from "../models/targets";
 import { initBackend, tf } from "../tf/backend";
 import type { Engine } from "../tf/settings";
 import { trainTransformerLoRA } from "../tf/transformer-train";
+import { OFFICIAL_TRAINING_RATE } from "./official-rates";
 
-const REFERENCE = 20;
+const REFERENCE = OFFICIAL_TRAINING_RATE.tfn;
 const TARGET = 1.5;
 
 function flag(name: string, fallback: number): number {
