@@ -145,7 +145,19 @@ test("sweep verify: a file re-run with the code that wrote it is bitwise identic
 
 test("tfn-grad reduction: full grid on seed 0; each other seed gets seed 0's 3 best configurations of the same cell, once that cell is complete", () => {
   const b = BUDGETS.paper;
-  const stage1 = expandPreset("tfn-grad", b);
+  // stage 1 is what an empty results directory expands to (the committed tfn-grad.paper.jsonl holds both stages)
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "tfngrad-empty-"));
+  const prev = process.env.LORA_RESULTS_DIR;
+  process.env.LORA_RESULTS_DIR = empty;
+  let stage1: ReturnType<typeof expandPreset>;
+  try {
+    stage1 = expandPreset("tfn-grad", b);
+  } finally {
+    if (prev === undefined) delete process.env.LORA_RESULTS_DIR;
+    else process.env.LORA_RESULTS_DIR = prev;
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
+  assert.equal(stage1.length, 120);
   assert.ok(stage1.every((s) => s.seed === 0 && s.config.exp === "tfn" && s.method === "sgd" && s.config.n_epochs === 5000));
   assert.ok(stage1.every((s) => s.variant.startsWith("grid=12 on seed 0")), "labelled in the data");
   // Rank seed 0's runs of one cell by a made-up validation loss; all other cells incomplete.
