@@ -19,6 +19,9 @@ clone given on the command line (none of its code is copied here) and, for every
   4. with --weights-dir, writes the target, the frozen model and the float64 adapted model (merged:
      W + A Bᵀ) as JSON in our Transformer layout, for `lib/scripts/official/tfn-compare.mjs`.
 
+A run whose official construction raises (a matrix `our_construction` inverts is singular in float32: seen at
+R = 16, where the first factor takes all 16 directions) is recorded as `kind: "failed"` with the error.
+
 It also records a hash of the frozen model's weights: the official frozen model draws its LoRA factors
 (whose shapes depend on the rank) between its attention and feed-forward weights, so its feed-forward
 weights, output layer and later blocks differ from rank to rank within one seed.
@@ -148,7 +151,13 @@ def main():
                 t = time.time()
                 torch.set_default_dtype(torch.float32)
                 m = build(run_exp, helper, seed, depth, rank)
-                adapted32 = quiet(m.adapt_ours)
+                try:
+                    adapted32 = quiet(m.adapt_ours)
+                except RuntimeError as e:  # torch's LinAlgError: a singular matrix in our_construction (float32)
+                    lines.append(dict(kind="failed", seed=seed, depth=depth, rank=rank, error=str(e).split("\n")[0],
+                                      frozen_hash=frozen_hash(torch, m.frozen_m), target_hash=frozen_hash(torch, m.target_m)))
+                    print(json.dumps(lines[-1]), flush=True)
+                    continue
                 mse32 = test_mse(torch, helper, m, adapted32, a.n_test, torch.float32)
                 # the same models in float64, the construction re-run with float64 as the default dtype
                 m64 = copy.copy(m)
