@@ -80,6 +80,9 @@ function worstRelativeDifference(a, b) {
 }
 
 const a = args();
+const git = (...g) => { try { return execFileSync("git", g, { encoding: "utf8" }).trim(); } catch { return null; } };
+// the tree the run starts from (a commit made while it runs does not change what it ran)
+const start = { git_commit: git("rev-parse", "HEAD"), git_dirty: git("status", "--porcelain", "--untracked-files=no") !== "" };
 const lines = [];
 const t0 = Date.now();
 if (a.weights !== null) {
@@ -107,8 +110,7 @@ for (const seed of span(a.seeds)) for (const depth of span(a.depths)) {
     console.log(JSON.stringify(lines[lines.length - 1]));
   }
 }
-const git = (...g) => { try { return execFileSync("git", g, { encoding: "utf8" }).trim(); } catch { return null; } };
-const meta = { kind: "provenance", script: "lib/scripts/official/tfn-compare.mjs", argv: process.argv.slice(2), git_commit: git("rev-parse", "HEAD"), git_dirty: git("status", "--porcelain", "--untracked-files=no") !== "", node: process.version, seconds: (Date.now() - t0) / 1000, finished: new Date().toISOString() };
+const meta = { kind: "provenance", script: "lib/scripts/official/tfn-compare.mjs", argv: process.argv.slice(2), ...start, node: process.version, seconds: (Date.now() - t0) / 1000, finished: new Date().toISOString() };
 const out = resolve(a.out);
 const tmp = `${out}.tmp-${process.pid}`;
 writeFileSync(tmp, [meta, ...lines].map((l) => JSON.stringify(l)).join("\n") + "\n");
