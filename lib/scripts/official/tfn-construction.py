@@ -140,6 +140,9 @@ def main():
     a = ap.parse_args()
     if not os.path.isfile(os.path.join(a.official, "run_exp.py")):
         sys.exit(f"--official {a.official}: no run_exp.py there (a clone of the official repository is needed)")
+    here = os.path.dirname(os.path.abspath(__file__))
+    git = lambda *g: os.popen(f"git -C {here} {' '.join(g)} 2>/dev/null").read().strip()
+    started = dict(git_commit=git("rev-parse", "HEAD") or None, git_dirty=git("status", "--porcelain", "--untracked-files=no") != "")
     torch, run_exp, helper = load_official(a.official)
     weight_seeds = set(span(a.weight_seeds)) if a.weights_dir else set()
     if a.weights_dir:
@@ -176,7 +179,7 @@ def main():
                     line["weights"] = name
                 lines.append(line)
                 print(json.dumps(line), flush=True)
-    meta = dict(kind="provenance", script="lib/scripts/official/tfn-construction.py", torch=torch.__version__, python=sys.version.split()[0],
+    meta = dict(kind="provenance", script="lib/scripts/official/tfn-construction.py", **started, torch=torch.__version__, python=sys.version.split()[0],
                 official_commit=os.popen(f"git -C {a.official} rev-parse HEAD 2>/dev/null").read().strip() or a.official_commit,
                 finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     write_atomic(a.out, "".join(json.dumps(l) + "\n" for l in [meta, *lines]))
